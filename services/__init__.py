@@ -1,0 +1,1 @@
+"""twoway's deployable services. Each imports only ``shared`` and ``services.runtime``."""

@@ -1,0 +1,96 @@
+"""The ``twoway`` command: one sub-command per deployable process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from services.runtime.logging import configure_logging
+from services.runtime.settings import ConfigError, load
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+log = logging.getLogger("twoway")
+
+
+def _serve(app: Starlette, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                lifespan="on", timeout_graceful_shutdown=10)
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.crud.migrate import migrate
+    from services.runtime.settings import ServiceSettings
+
+    settings = load(ServiceSettings)
+    configure_logging("migrate", settings.log_level)
+    tables = asyncio.run(migrate(settings))
+    print(f"schema up to date: {', '.join(tables)}")
+    return 0
+
+
+def cmd_crud(args: argparse.Namespace) -> int:
+    from services.crud.app import Roles, create_app, running
+    from services.crud.settings import CrudSettings
+
+    settings = load(CrudSettings)
+    configure_logging("crud", settings.log_level)
+    roles = Roles(api=args.role in ("all", "api"), relay=args.role in ("all", "relay"))
+    if roles.api:
+        _serve(create_app(settings, roles), args.host, args.port)
+        return 0
+
+    async def background_only() -> None:
+        async with running(settings, roles):
+            log.info("crud running without HTTP", extra={"role": args.role})
+            await _wait_for_signal()
+
+    asyncio.run(background_only())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--role", choices=["all", "api", "relay"], default="all",
+                   help="all (default): API and relay in one process; or only one of them")
+    p.set_defaults(func=cmd_crud)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"twoway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Composition root of the CRUD service: ``create_app(settings)`` and the relay's runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from tortoise import connections
+
+from services.crud.customers.service import CustomerService
+from services.crud.entities import ENTITIES, model_modules
+from services.crud.http import ApiError, api_error_handler, http_error_handler
+from services.crud.outbox.relay import Relay, RelayConfig
+from services.crud.outbox.writer import OutboxSignal
+from services.crud.settings import CrudSettings
+from services.runtime.amqp import AmqpBus
+from services.runtime.bus import Bus
+from services.runtime.db import close_db, init_db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Roles:
+    api: bool = True
+    relay: bool = True
+
+
+@dataclass
+class Runtime:
+    """What the CRUD process owns while it runs."""
+
+    settings: CrudSettings
+    bus: Bus
+    signal: OutboxSignal = field(default_factory=OutboxSignal)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def relay(self) -> Relay:
+        return Relay(self.bus, self.signal, RelayConfig(
+            batch_size=self.settings.relay_batch_size,
+            poll_interval_s=self.settings.relay_poll_interval_s,
+            retention=timedelta(hours=self.settings.outbox_retention_hours),
+        ))
+
+
+def make_bus(settings: CrudSettings) -> Bus:
+    return AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: CrudSettings, roles: Roles, bus: Bus | None = None
+                  ) -> AsyncIterator[Runtime]:
+    """Open the database, start the background roles, and stop them all on exit."""
+    runtime = Runtime(settings, bus or make_bus(settings))
+    await init_db(settings.database_url.get_secret_value(), model_modules())
+    try:
+        if roles.relay:
+            runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
+        yield runtime
+    finally:
+        for task in runtime.tasks:
+            task.cancel()
+        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        await runtime.bus.close()
+        await close_db()
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    checks = {"database": False, "broker": False}
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), 2.0)
+        checks["database"] = True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        log.warning("readiness: database unreachable")
+    checks["broker"] = await runtime.bus.ping()
+    ready = all(checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                        status_code=200 if ready else 503)
+
+
+def create_app(settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
+               ) -> Starlette:
+    roles = roles or Roles()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with running(settings, roles, bus) as runtime:
+            app.state.runtime = runtime
+            app.state.customers = CustomerService(on_commit=runtime.signal.notify)
+            yield
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    for entity in ENTITIES.values():
+        routes.extend(entity.routes)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+    )

@@ -1,0 +1,1 @@
+"""The customer slice: model, request schemas, service and HTTP routes."""

@@ -1,0 +1,20 @@
+"""The customers table."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Customer(Model):
+    id = fields.CharField(max_length=36, primary_key=True)
+    name = fields.CharField(max_length=200)
+    email = fields.CharField(max_length=254, unique=True)
+    phone = fields.CharField(max_length=40, null=True)
+    metadata: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customers"

@@ -1,0 +1,150 @@
+"""Customer writes. Each commits the customer row and its outbox event in one transaction:
+a broker outage cannot lose an event, and a failed write leaves no event behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from services.crud.customers.models import Customer
+from services.crud.ids import new_id
+from services.crud.outbox.writer import append
+from services.runtime.db import retry_transient
+from shared.events import CustomerData, CustomerEvent
+from shared.kinds import Action, Origin
+
+FIELDS = ("name", "email", "phone", "metadata")
+
+
+class NotFound(Exception):
+    pass
+
+
+class VersionMismatch(Exception):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+class DuplicateEmail(Exception):
+    pass
+
+
+def snapshot(customer: Customer) -> CustomerData:
+    return CustomerData(
+        id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+        metadata=dict(customer.metadata or {}),
+        version=customer.version,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+async def record_event(
+    conn: BaseDBAsyncClient, customer: Customer, action: Action, origin: Origin,
+    version: int | None = None,
+) -> None:
+    """Append the outbox event describing ``customer`` after ``action``."""
+    data = snapshot(customer)
+    event = CustomerEvent(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        type=f"customer.{action.value}",
+        entity_id=customer.id,
+        version=version if version is not None else customer.version,
+        origin=origin,
+        data=data,
+    )
+    await append(conn, event)
+
+
+def _check(customer: Customer | None, expected: set[int] | None) -> Customer:
+    if customer is None:
+        raise NotFound()
+    if expected is not None and customer.version not in expected:
+        raise VersionMismatch(customer.version)
+    return customer
+
+
+class CustomerService:
+    """Writes customers; ``on_commit`` is called after every commit that wrote an event."""
+
+    def __init__(self, on_commit: Callable[[], None]) -> None:
+        self.on_commit = on_commit
+
+    async def create(self, fields: dict[str, Any], origin: Origin = Origin.APP) -> Customer:
+        async def tx() -> Customer:
+            now = datetime.now(UTC)
+            async with in_transaction() as conn:
+                customer = await Customer.create(
+                    using_db=conn, id=new_id(), version=1, created_at=now, updated_at=now,
+                    **fields,
+                )
+                await record_event(conn, customer, Action.CREATED, origin)
+            return customer
+
+        try:
+            customer = await retry_transient(tx)
+        except IntegrityError as exc:
+            raise DuplicateEmail() from exc
+        self.on_commit()
+        return customer
+
+    async def update(
+        self, customer_id: str, changes: dict[str, Any], expected: set[int] | None = None,
+        origin: Origin = Origin.APP,
+    ) -> Customer:
+        """Apply ``changes``; a change to nothing keeps the version and writes no event."""
+        changed = False
+
+        async def tx() -> Customer:
+            nonlocal changed
+            async with in_transaction() as conn:
+                found = await Customer.filter(id=customer_id).using_db(conn) \
+                    .select_for_update().first()
+                customer = _check(found, expected)
+                diff = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+                changed = bool(diff)
+                if not changed:
+                    return customer
+                for key, value in diff.items():
+                    setattr(customer, key, value)
+                customer.version += 1
+                customer.updated_at = datetime.now(UTC)
+                await customer.save(using_db=conn)
+                await record_event(conn, customer, Action.UPDATED, origin)
+            return customer
+
+        try:
+            customer = await retry_transient(tx)
+        except IntegrityError as exc:
+            raise DuplicateEmail() from exc
+        if changed:
+            self.on_commit()
+        return customer
+
+    async def delete(
+        self, customer_id: str, expected: set[int] | None = None, origin: Origin = Origin.APP
+    ) -> None:
+        async def tx() -> None:
+            async with in_transaction() as conn:
+                found = await Customer.filter(id=customer_id).using_db(conn) \
+                    .select_for_update().first()
+                customer = _check(found, expected)
+                # The event carries the last snapshot; its version is one past it so that
+                # consumers order the delete after every update.
+                await record_event(conn, customer, Action.DELETED, origin,
+                                   version=customer.version + 1)
+                await customer.delete(using_db=conn)
+
+        await retry_transient(tx)
+        self.on_commit()

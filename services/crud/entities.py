@@ -1,0 +1,34 @@
+"""The entity kinds the CRUD service serves: one registry line per kind.
+
+A kind brings its Tortoise models module and its HTTP routes. Products will be a new slice
+(``services/crud/products/``) and one ``ENTITIES.register`` line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.routing import BaseRoute
+
+from services.crud.customers import routes as customer_routes
+from shared.kinds import EntityKind
+from shared.registry import Registry
+
+
+@dataclass(frozen=True)
+class EntitySlice:
+    models_module: str
+    routes: list[BaseRoute]
+
+
+ENTITIES: Registry[EntityKind, EntitySlice] = Registry("entity kinds")
+ENTITIES.register(
+    EntityKind.CUSTOMER,
+    EntitySlice("services.crud.customers.models", list(customer_routes.routes)),
+)
+
+INFRA_MODELS = ("services.crud.outbox.models",)
+
+
+def model_modules() -> list[str]:
+    return [s.models_module for s in ENTITIES.values()] + list(INFRA_MODELS)

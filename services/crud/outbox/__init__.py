@@ -1,0 +1,1 @@
+"""The transactional outbox: rows written with each change, relayed to the broker."""

@@ -1,0 +1,162 @@
+"""The relay: moves committed outbox rows to the broker, in batches, with confirms.
+
+A batch is claimed with ``FOR UPDATE SKIP LOCKED`` (MySQL/MariaDB), so relays in several
+processes never claim the same row. The claim's transaction stays open while the batch is
+published and closes after the confirmed rows are marked: a relay that dies mid-batch releases
+its rows unmarked and another relay (or its restart) publishes them again. Duplicates on the
+wire are possible, losses are not; consumers dedupe on ``message_id`` = event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from services.crud.outbox.writer import OutboxSignal
+from services.runtime.bus import Bus, BusError, OutgoingMessage
+from services.runtime.db import dialect, is_transient
+from shared.topology import EVENTS_EXCHANGE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    batch_size: int = 500
+    poll_interval_s: float = 0.5
+    publish_timeout_s: float = 10.0
+    retention: timedelta = timedelta(days=7)
+    purge_every_s: float = 600.0
+    exchange: str = EVENTS_EXCHANGE
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+def _placeholders(conn: BaseDBAsyncClient, count: int) -> str:
+    mark = "?" if dialect() == "sqlite" else "%s"
+    return ", ".join([mark] * count)
+
+
+class Relay:
+    def __init__(self, bus: Bus, signal: OutboxSignal, config: RelayConfig | None = None) -> None:
+        self.bus = bus
+        self.signal = signal
+        self.config = config or RelayConfig()
+        self.stats = RelayStats()
+
+    async def run(self) -> None:
+        """Relay until cancelled. Broker or database trouble pauses it; it never gives up."""
+        pause = 0.1
+        last_purge = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                moved = await self.relay_once()
+                pause = 0.1
+                if loop.time() - last_purge > self.config.purge_every_s:
+                    await self.purge()
+                    last_purge = loop.time()
+                if moved < self.config.batch_size:
+                    await self.signal.wait(self.config.poll_interval_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not (isinstance(exc, BusError) or is_transient(exc)):
+                    log.exception("relay failed")
+                else:
+                    log.warning("relay paused: %s", exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def relay_once(self) -> int:
+        """Claim one batch, publish it and mark what the broker confirmed. Returns rows marked."""
+        async with in_transaction() as conn:
+            rows = await self._claim(conn)
+            if not rows:
+                return 0
+            messages = [
+                OutgoingMessage(routing_key=r["routing_key"], body=_bytes(r["payload"]),
+                                message_id=r["event_id"])
+                for r in rows
+            ]
+            results = await self.bus.publish(
+                self.config.exchange, messages, timeout=self.config.publish_timeout_s
+            )
+            confirmed = [r["id"] for r, res in zip(rows, results, strict=True) if res is None]
+            if confirmed:
+                await conn.execute_query(
+                    f"UPDATE outbox SET published_at = {_placeholders(conn, 1)} "
+                    f"WHERE id IN ({_placeholders(conn, len(confirmed))})",
+                    [datetime.now(UTC).replace(tzinfo=None), *confirmed],
+                )
+        self.stats.batches += 1
+        self.stats.published += len(confirmed)
+        failures = [res for res in results if res is not None]
+        if failures:
+            self.stats.failed += len(failures)
+            raise failures[0]
+        return len(confirmed)
+
+    async def _claim(self, conn: BaseDBAsyncClient) -> list[dict[str, Any]]:
+        limit = self.config.batch_size
+        if dialect() == "mysql":
+            sql = ("SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
+                   "WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED")
+        else:  # SQLite: one writer at a time, a plain read is a claim
+            sql = ("SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
+                   "WHERE published_at IS NULL ORDER BY id LIMIT ?")
+        rows = list(await conn.execute_query_dict(sql, [limit]))
+        if rows and dialect() == "mysql":
+            rows = await self._without_blocked_entities(conn, rows)
+        return rows
+
+    async def _without_blocked_entities(
+        self, conn: BaseDBAsyncClient, rows: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Drop entities whose earlier unpublished row another relay holds.
+
+        Publishing a later version while an earlier one sits in another relay's batch could put
+        them on the wire out of order; leaving the entity for the next round keeps the order.
+        """
+        first_claimed: dict[str, int] = {}
+        for r in rows:
+            first_claimed.setdefault(r["entity_id"], r["id"])
+        ids = list(first_claimed)
+        earliest = await conn.execute_query_dict(
+            "SELECT entity_id, MIN(id) AS first_id FROM outbox WHERE published_at IS NULL "
+            f"AND entity_id IN ({_placeholders(conn, len(ids))}) GROUP BY entity_id",
+            ids,
+        )
+        blocked = {e["entity_id"] for e in earliest if e["first_id"] < first_claimed[e["entity_id"]]}
+        return [r for r in rows if r["entity_id"] not in blocked]
+
+    async def purge(self) -> int:
+        """Delete rows published longer ago than the retention period."""
+        cutoff = (datetime.now(UTC) - self.config.retention).replace(tzinfo=None)
+        conn = connections.get("default")
+        mark = _placeholders(conn, 1)
+        result = await conn.execute_query(
+            f"DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < {mark}",
+            [cutoff],
+        )
+        count = int(result[0]) if result else 0
+        if count:
+            log.info("purged published outbox rows", extra={"rows": count})
+        return count
+
+
+def _bytes(payload: str | bytes) -> bytes:
+    return payload.encode() if isinstance(payload, str) else payload

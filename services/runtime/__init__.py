@@ -1,0 +1,1 @@
+"""What every twoway service runs on: settings, database, message bus, logging."""

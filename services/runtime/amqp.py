@@ -1,0 +1,230 @@
+"""RabbitMQ implementation of the bus, on aio-pika.
+
+A plain (not robust) connection: when it breaks, callers see a ``BusError`` and reconnect on
+their own terms. Robust connections can hang publishes and lose consumers across a broker
+restart; an explicit reconnect loop is easier to reason about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractIncomingMessage,
+)
+
+from services.runtime.bus import (
+    Bus,
+    BusError,
+    Delivery,
+    Handler,
+    OutgoingMessage,
+    UnroutableError,
+)
+from shared.topology import (
+    COMMANDS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    UNROUTED_EXCHANGE,
+    UNROUTED_QUEUE,
+    WORK_QUEUES,
+    WorkQueue,
+)
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+# Quorum queues need an explicit delivery limit: a message whose handler keeps crashing the
+# process (and so never gets acked) is dead-lettered with reason ``delivery_limit``.
+DELIVERY_LIMIT = 20
+
+
+class AmqpDelivery(Delivery):
+    def __init__(self, message: AbstractIncomingMessage) -> None:
+        self._message = message
+        self.body = message.body
+        self.message_id = message.message_id or ""
+        self.routing_key = message.routing_key or ""
+        self.headers = dict(message.headers or {})
+        self.redelivered = bool(message.redelivered)
+
+    async def ack(self) -> None:
+        try:
+            await self._message.ack()
+        except (aiormq.exceptions.ChannelInvalidStateError, aiormq.exceptions.AMQPError) as exc:
+            # The channel this delivery came on is gone; the broker will redeliver it.
+            raise BusError(f"ack failed: {exc}") from exc
+
+
+class AmqpBus(Bus):
+    def __init__(self, url: str, retry_delays_ms: Sequence[int]) -> None:
+        self._url = url
+        self._retry_delays_ms = tuple(retry_delays_ms)
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def connect(self) -> None:
+        async with self._lock:
+            if self.connected and self._channel is not None and not self._channel.is_closed:
+                return
+            await self._reset()
+            try:
+                self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+                # on_return_raises: an unroutable mandatory publish must be an error, not a
+                # silently returned message.
+                self._channel = await self._connection.channel(
+                    publisher_confirms=True, on_return_raises=True
+                )
+                await declare_topology(self._channel, self._retry_delays_ms)
+            except (aiormq.exceptions.AMQPError, OSError, TimeoutError) as exc:
+                await self._reset()
+                raise BusError(f"cannot connect to the broker: {type(exc).__name__}") from exc
+
+    async def _reset(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        self._exchanges.clear()
+        if connection is not None and not connection.is_closed:
+            try:
+                await asyncio.wait_for(connection.close(), 2.0)
+            except Exception:
+                log.debug("error while closing a broken connection", exc_info=True)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reset()
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        if self._channel is None:
+            raise BusError("not connected")
+        if name not in self._exchanges:
+            if name == "":
+                self._exchanges[name] = self._channel.default_exchange
+            else:
+                self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
+        return self._exchanges[name]
+
+    async def publish(
+        self, exchange: str, messages: Sequence[OutgoingMessage], timeout: float = 10.0
+    ) -> list[BaseException | None]:
+        if not self.connected:
+            await self.connect()
+        target = await self._exchange(exchange)
+        # Tasks are created in order and the channel serializes frames in that order, so one
+        # entity's events leave in the order given while all of them are in flight at once.
+        tasks = [
+            asyncio.ensure_future(
+                target.publish(
+                    aio_pika.Message(
+                        body=m.body,
+                        message_id=m.message_id,
+                        headers=dict(m.headers) or None,
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key=m.routing_key,
+                    mandatory=True,
+                    timeout=timeout,
+                )
+            )
+            for m in messages
+        ]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        results: list[BaseException | None] = []
+        broken = False
+        for outcome in done:
+            if isinstance(outcome, aio_pika.exceptions.PublishError):
+                results.append(UnroutableError(str(outcome)))
+            elif isinstance(outcome, BaseException):
+                broken = True
+                results.append(BusError(f"publish failed: {type(outcome).__name__}: {outcome}"))
+            else:
+                results.append(None)
+        if broken:
+            await self.close()
+        return results
+
+    async def consume(self, queue: WorkQueue, handler: Handler, prefetch: int) -> None:
+        await self.connect()
+        connection = self._connection
+        assert connection is not None
+        # Consuming gets a channel of its own so publishes of retries and dead letters (on the
+        # main channel) never wait behind the prefetch window.
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        amqp_queue = await channel.get_queue(queue.name, ensure=False)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await handler(AmqpDelivery(message))
+
+        await amqp_queue.consume(on_message)
+        await connection.closed()
+        raise BusError("connection to the broker closed")
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self.connect(), CONNECT_TIMEOUT_S)
+        except (BusError, TimeoutError):
+            return False
+        return self.connected
+
+
+async def declare_topology(channel: AbstractChannel, retry_delays_ms: Sequence[int]) -> None:
+    """Declare every exchange and queue twoway uses; safe to run from every service."""
+    unrouted = await channel.declare_exchange(
+        UNROUTED_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    unrouted_queue = await channel.declare_queue(UNROUTED_QUEUE, durable=True)
+    await unrouted_queue.bind(unrouted)
+    alt: dict[str, Any] = {"alternate-exchange": UNROUTED_EXCHANGE}
+    for name in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
+        await channel.declare_exchange(
+            name, aio_pika.ExchangeType.TOPIC, durable=True, arguments=alt
+        )
+    for work in WORK_QUEUES:
+        await declare_work_queue(channel, work, retry_delays_ms)
+
+
+async def declare_work_queue(
+    channel: AbstractChannel, work: WorkQueue, retry_delays_ms: Sequence[int]
+) -> None:
+    await channel.declare_queue(
+        work.dead_letter, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    queue = await channel.declare_queue(
+        work.name,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": work.dead_letter,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+    for key in work.binding_keys:
+        await queue.bind(work.exchange, routing_key=key)
+    for delay in retry_delays_ms:
+        # A wait queue: messages sit out their TTL, then dead-letter back to the work queue.
+        await channel.declare_queue(
+            work.retry_queue(delay),
+            durable=True,
+            arguments={
+                "x-message-ttl": delay,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": work.name,
+            },
+        )

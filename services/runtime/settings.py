@@ -1,0 +1,85 @@
+"""Settings shared by every service, read from the environment once, at start-up."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite://twoway.db"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line fit for a terminal."""
+
+
+def normalize_database_url(value: str) -> str:
+    """Accept Tortoise-style and SQLAlchemy-style URLs; return the Tortoise form.
+
+    ``mysql+pymysql://u:p@h/db`` -> ``mysql://u:p@h/db``; ``sqlite://x.db`` is a file relative to
+    the working directory, ``sqlite:///abs/x.db`` an absolute one.
+    """
+    value = value.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        raise ValueError("must look like mysql://user:pass@host:3306/db or sqlite://path")
+    base = scheme.split("+", 1)[0].lower()
+    if base in ("mysql", "mariadb"):
+        url = f"mysql://{rest}"
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ValueError("a MySQL URL needs a host and a database name")
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        return url
+    if base == "sqlite":
+        return f"sqlite://{rest or ':memory:'}"
+    raise ValueError(f"unsupported database scheme {scheme!r} (use mysql:// or sqlite://)")
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings: the database and the broker."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_DATABASE_URL),
+        validation_alias=AliasChoices("TWOWAY_DATABASE_URL", "SQL_ENGINE_URI"),
+    )
+    amqp_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_AMQP_URL), validation_alias=AliasChoices("TWOWAY_AMQP_URL")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("TWOWAY_LOG_LEVEL"))
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            return SecretStr(normalize_database_url(raw))
+        return value
+
+    @field_validator("amqp_url", mode="before")
+    @classmethod
+    def _amqp_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and urlsplit(raw).scheme not in ("amqp", "amqps"):
+            raise ValueError("must look like amqp://user:pass@host:5672/vhost")
+        return value
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(cls: type[S], **overrides: Any) -> S:
+    """Build settings from the environment, turning validation errors into one ConfigError line."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{field}: {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,164 @@
+"""Consuming with manual acks: the one place that maps a handler's outcome to an action.
+
+| outcome                       | action                                                   |
+|-------------------------------|----------------------------------------------------------|
+| handler returned              | ack                                                      |
+| Retryable / unexpected error  | publish to the next retry tier's wait queue, then ack;   |
+|                               | after the last tier: dead-letter (``retries_exhausted``) |
+| Permanent                     | dead-letter at once with its reason, then ack            |
+| process dies / channel closes | nothing acked: the broker redelivers                     |
+
+A retry or dead letter is published with a confirm *before* the original is acked, so a crash
+between the two duplicates a message but never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from services.runtime.bus import Bus, BusError, Delivery, OutgoingMessage
+from services.runtime.errors import Permanent, Retryable
+from shared.topology import (
+    HEADER_ATTEMPTS,
+    HEADER_LAST_ERROR,
+    HEADER_REASON,
+    HEADER_SOURCE_QUEUE,
+    WorkQueue,
+)
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[Delivery], Awaitable[None]]
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Ack:
+    pass
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    queue: str
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+    attempts: int
+    error: str
+
+
+Action = Ack | RetryLater | DeadLetter
+
+
+def attempts_of(delivery: Delivery) -> int:
+    raw = delivery.headers.get(HEADER_ATTEMPTS, 0)
+    try:
+        return max(0, int(raw))
+    except (TypeError, ValueError):
+        return 0
+
+
+def decide(
+    error: BaseException | None, attempts: int, queue: WorkQueue, delays_ms: Sequence[int]
+) -> Action:
+    """The ack policy: what to do with a message given how its handling ended."""
+    if error is None:
+        return Ack()
+    text = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+    if isinstance(error, Permanent):
+        return DeadLetter(error.reason, attempts + 1, text)
+    if attempts >= len(delays_ms):
+        return DeadLetter("retries_exhausted", attempts + 1, text)
+    tier = attempts
+    wanted = error.retry_after if isinstance(error, Retryable) else None
+    if wanted is not None:
+        # Honour Retry-After: the first tier at least that long (never shorter than due).
+        while tier < len(delays_ms) - 1 and delays_ms[tier] < wanted * 1000:
+            tier += 1
+    return RetryLater(queue.retry_queue(delays_ms[tier]), attempts + 1, text)
+
+
+class Worker:
+    """Runs one handler over one work queue, reconnecting until stopped."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        queue: WorkQueue,
+        handler: MessageHandler,
+        delays_ms: Sequence[int],
+        prefetch: int = 100,
+        on_action: Callable[[Action], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.queue = queue
+        self.handler = handler
+        self.delays_ms = tuple(delays_ms)
+        self.prefetch = prefetch
+        self.on_action = on_action
+
+    async def handle(self, delivery: Delivery) -> None:
+        error: BaseException | None = None
+        try:
+            await self.handler(delivery)
+        except asyncio.CancelledError:
+            raise  # shutting down: leave it unacked, the broker redelivers it
+        except Exception as exc:
+            error = exc
+            if not isinstance(exc, Retryable | Permanent):
+                log.exception("unexpected error handling %s", delivery.message_id)
+        action = decide(error, attempts_of(delivery), self.queue, self.delays_ms)
+        try:
+            await self._apply(delivery, action)
+        except BusError as exc:
+            # Neither acked nor handed on: the message is redelivered after reconnecting.
+            log.warning("could not settle message %s: %s", delivery.message_id, exc)
+            return
+        if self.on_action is not None:
+            self.on_action(action)
+
+    async def _apply(self, delivery: Delivery, action: Action) -> None:
+        if isinstance(action, RetryLater):
+            await self._hand_on(delivery, action.queue, {HEADER_ATTEMPTS: action.attempts,
+                                                         HEADER_LAST_ERROR: action.error})
+            log.info("retry later", extra={"event_id": delivery.message_id,
+                                           "queue": action.queue, "attempts": action.attempts})
+        elif isinstance(action, DeadLetter):
+            await self._hand_on(delivery, self.queue.dead_letter, {
+                HEADER_ATTEMPTS: action.attempts,
+                HEADER_REASON: action.reason,
+                HEADER_LAST_ERROR: action.error,
+                HEADER_SOURCE_QUEUE: self.queue.name,
+            })
+            log.warning("dead-lettered", extra={"event_id": delivery.message_id,
+                                                "reason": action.reason, "error": action.error})
+        await delivery.ack()
+
+    async def _hand_on(self, delivery: Delivery, queue: str, headers: dict[str, object]) -> None:
+        message = OutgoingMessage(
+            routing_key=queue,
+            body=delivery.body,
+            message_id=delivery.message_id,
+            headers={**delivery.headers, **headers},
+        )
+        (result,) = await self.bus.publish("", [message])
+        if result is not None:
+            raise BusError(str(result))
+
+    async def run(self) -> None:
+        """Consume until cancelled; reconnect with growing pauses when the broker goes away."""
+        pause = 0.2
+        while True:
+            try:
+                await self.bus.consume(self.queue, self.handle, self.prefetch)
+            except BusError as exc:
+                log.warning("consumer of %s lost the broker: %s", self.queue.name, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)

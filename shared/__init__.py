@@ -1,0 +1,1 @@
+"""twoway's wire contract: event and command types, kinds, topology names. No I/O here."""

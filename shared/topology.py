@@ -1,0 +1,53 @@
+"""Names of exchanges, queues and routing keys, and the retry tiers' naming rule.
+
+Every service declares the whole topology at start-up (idempotently), so a message published
+before its consumer first ran is already kept in that consumer's durable queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVENTS_EXCHANGE = "twoway.events"
+"""Durable topic exchange for domain events (``<entity>.<action>``) and sync results."""
+
+COMMANDS_EXCHANGE = "twoway.commands"
+"""Durable topic exchange for inbound commands (``inbound.<provider>.<entity>.<action>``)."""
+
+UNROUTED_EXCHANGE = "twoway.unrouted"
+UNROUTED_QUEUE = "twoway.unrouted"
+"""Alternate exchange of the two above: what no queue wanted is kept here, never dropped."""
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """A consumer's durable queue, its bindings, and its retry and dead-letter queues."""
+
+    name: str
+    exchange: str
+    binding_keys: tuple[str, ...]
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}.dlq"
+
+    def retry_queue(self, delay_ms: int) -> str:
+        # The delay is in the name: a queue's TTL cannot change once declared, so changing the
+        # tiers declares new queues instead of failing with PRECONDITION_FAILED.
+        return f"{self.name}.retry.{delay_ms}ms"
+
+
+STRIPE_SYNC_QUEUE = WorkQueue("twoway.stripe_sync", EVENTS_EXCHANGE, ("customer.*",))
+SYNC_RESULTS_QUEUE = WorkQueue("twoway.crud.sync_results", EVENTS_EXCHANGE, ("sync.#",))
+INBOUND_QUEUE = WorkQueue("twoway.crud.inbound", COMMANDS_EXCHANGE, ("inbound.#",))
+
+WORK_QUEUES: tuple[WorkQueue, ...] = (STRIPE_SYNC_QUEUE, SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
+
+DEFAULT_RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 5_000, 30_000, 120_000, 600_000)
+"""Backoff tiers: attempt n waits in tier n; after the last tier a message is dead-lettered."""
+
+# Headers set on retried and dead-lettered messages.
+HEADER_ATTEMPTS = "x-twoway-attempts"
+HEADER_REASON = "x-twoway-reason"
+HEADER_LAST_ERROR = "x-twoway-last-error"
+HEADER_SOURCE_QUEUE = "x-twoway-source-queue"
