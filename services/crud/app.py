@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 class Roles:
     api: bool = True
     relay: bool = True
+    # False when the caller already opened the database (tests that share one pool).
+    own_database: bool = True
 
 
 @dataclass
@@ -61,7 +63,8 @@ async def running(settings: CrudSettings, roles: Roles, bus: Bus | None = None
                   ) -> AsyncIterator[Runtime]:
     """Open the database, start the background roles, and stop them all on exit."""
     runtime = Runtime(settings, bus or make_bus(settings))
-    await init_db(settings.database_url.get_secret_value(), model_modules())
+    if roles.own_database:
+        await init_db(settings.database_url.get_secret_value(), model_modules())
     try:
         if roles.relay:
             runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
@@ -71,7 +74,8 @@ async def running(settings: CrudSettings, roles: Roles, bus: Bus | None = None
             task.cancel()
         await asyncio.gather(*runtime.tasks, return_exceptions=True)
         await runtime.bus.close()
-        await close_db()
+        if roles.own_database:
+            await close_db()
 
 
 async def healthz(request: Request) -> Response:

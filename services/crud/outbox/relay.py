@@ -140,7 +140,9 @@ class Relay:
             f"AND entity_id IN ({_placeholders(conn, len(ids))}) GROUP BY entity_id",
             ids,
         )
-        blocked = {e["entity_id"] for e in earliest if e["first_id"] < first_claimed[e["entity_id"]]}
+        blocked = {
+            e["entity_id"] for e in earliest if e["first_id"] < first_claimed[e["entity_id"]]
+        }
         return [r for r in rows if r["entity_id"] not in blocked]
 
     async def purge(self) -> int:

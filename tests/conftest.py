@@ -1,0 +1,207 @@
+"""Fixtures on the real services: MariaDB, RabbitMQ, and localstripe in-process.
+
+The session gets its own database (``twoway_test``) and RabbitMQ vhost (``twoway_test``), both
+made anew at its start; every test starts on empty tables and freshly declared queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+from collections.abc import AsyncIterator
+
+import aio_pika
+import httpx
+import pymysql
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from tortoise import Tortoise, connections
+
+from services.crud.app import Roles, create_app
+from services.crud.entities import model_modules
+from services.crud.migrate import migrate
+from services.crud.settings import CrudSettings
+from services.runtime.db import close_db, init_db
+from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
+from tests.fakes.stripe_fake import FakeStripe
+
+DB_HOST = os.environ.get("TWOWAY_TEST_DB_HOST", "127.0.0.1")
+DB_NAME = "twoway_test"
+DATABASE_URL = f"mysql://root:@{DB_HOST}:3306/{DB_NAME}"
+VHOST = "twoway_test"
+AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+TEST_RETRY_DELAYS_MS = (200, 500, 1000)
+
+
+@pytest.fixture(scope="session")
+def test_database() -> str:
+    conn = pymysql.connect(host=DB_HOST, user="root", password="")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            cur.execute(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4")
+    finally:
+        conn.close()
+    asyncio.run(migrate(CrudSettings(database_url=DATABASE_URL)))
+    return DATABASE_URL
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def test_vhost() -> str:
+    _rabbitmqctl("delete_vhost", VHOST)
+    _rabbitmqctl("add_vhost", VHOST)
+    _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    return AMQP_URL
+
+
+@pytest.fixture
+def settings(test_database: str, test_vhost: str) -> CrudSettings:
+    return CrudSettings(
+        database_url=test_database,
+        amqp_url=test_vhost,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        relay_poll_interval_s=0.2,
+    )
+
+
+async def truncate_all() -> None:
+    conn = connections.get("default")
+    for app in Tortoise.apps.values():
+        for model in app.values():
+            await conn.execute_script(f"DELETE FROM `{model._meta.db_table}`")
+
+
+@pytest.fixture
+async def db(settings: CrudSettings) -> AsyncIterator[None]:
+    """Tortoise on the test database, every table empty."""
+    await init_db(settings.database_url.get_secret_value(), model_modules())
+    await truncate_all()
+    try:
+        yield
+    finally:
+        await close_db()
+
+
+def all_queue_names() -> list[str]:
+    names = [UNROUTED_QUEUE]
+    for work in WORK_QUEUES:
+        names += [work.name, work.dead_letter]
+        names += [work.retry_queue(d) for d in TEST_RETRY_DELAYS_MS]
+    return names
+
+
+class Broker:
+    """Test-side access to the vhost: taps on exchanges and queue inspection."""
+
+    def __init__(self, connection: aio_pika.abc.AbstractConnection) -> None:
+        self.connection = connection
+
+    async def tap(self, exchange: str = EVENTS_EXCHANGE, key: str = "#") -> Tap:
+        channel = await self.connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key=key)
+        return Tap(queue)
+
+    async def count(self, queue: str) -> int:
+        channel = await self.connection.channel()
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+            return int(declared.declaration_result.message_count or 0)
+        finally:
+            await channel.close()
+
+    async def drain(self, queue: str, timeout: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        channel = await self.connection.channel()
+        q = await channel.declare_queue(queue, passive=True)
+        out: list[aio_pika.abc.AbstractIncomingMessage] = []
+        while True:
+            message = await q.get(no_ack=True, fail=False, timeout=timeout)
+            if message is None:
+                break
+            out.append(message)
+        await channel.close()
+        return out
+
+
+class Tap:
+    def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
+        self.queue = queue
+        self.messages: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+    async def collect(self, count: int, timeout: float = 10.0) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        """Wait until ``count`` messages have arrived in total; return them all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.messages) < count and loop.time() < deadline:
+            message = await self.queue.get(no_ack=True, fail=False, timeout=1)
+            if message is not None:
+                self.messages.append(message)
+            else:
+                await asyncio.sleep(0.02)
+        return self.messages
+
+    async def quiet(self, seconds: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        """Collect whatever else arrives within ``seconds``."""
+        await asyncio.sleep(seconds)
+        while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
+            self.messages.append(message)
+        return self.messages
+
+
+@pytest.fixture
+async def broker(test_vhost: str) -> AsyncIterator[Broker]:
+    """A connection to the test vhost, with every twoway queue deleted beforehand."""
+    connection = await aio_pika.connect(test_vhost)
+    channel = await connection.channel()
+    for name in all_queue_names():
+        await channel.queue_delete(name)
+    await channel.close()
+    try:
+        yield Broker(connection)
+    finally:
+        await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[str]:
+    """Run ``app`` under a real uvicorn on a free loopback port; yield its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped before it started")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def fake_stripe() -> AsyncIterator[FakeStripe]:
+    fake = FakeStripe()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def crud(settings: CrudSettings, db: None, broker: Broker) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRUD service (API + relay) on a real port; an HTTP client pointed at it."""
+    app = create_app(settings, Roles(own_database=False))
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client

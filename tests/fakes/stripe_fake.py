@@ -1,0 +1,211 @@
+"""localstripe in-process, with what tests need in front of it.
+
+localstripe (GPL) is only ever loaded here, in the test process. In front of it sit:
+- a request log (time, method, path, status) to check rate budgets and call counts;
+- an Idempotency-Key cache (localstripe ignores the header; real Stripe replays the first result);
+- fault injection: queued faults answer 429/5xx/4xx or hang, before or *after* the real handler
+  ran (the latter is "Stripe did it but the client never heard");
+- webhook delivery without localstripe's fixed 1 s delay, signed like Stripe, tracked so a test
+  can wait for every delivery to settle, or capture events instead of delivering them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+API_KEY = "sk_test_twoway_fake_key"
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    hang_s: float = 0.0
+    after_handler: bool = False
+    method: str | None = None
+    path_prefix: str = "/v1/"
+
+    def matches(self, request: web.Request) -> bool:
+        return (self.method is None or request.method == self.method) and \
+            request.path.startswith(self.path_prefix)
+
+
+@dataclass
+class Call:
+    at: float
+    method: str
+    path: str
+    status: int
+    idempotency_key: str | None
+    form: dict[str, str]
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class FakeStripe:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.webhook_mode = "deliver"  # or "capture"
+        self.captured: list[dict[str, Any]] = []
+        self.deliveries: list[httpx.Response | BaseException] = []
+        self._idem: dict[str, tuple[int, bytes, str]] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self._http: httpx.AsyncClient | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        import localstripe.resources as resources
+        import localstripe.server as server
+        import localstripe.webhooks as webhooks
+
+        resources.store.dump_to_disk = lambda: None  # type: ignore[method-assign]
+        resources.store.clear()
+        webhooks._webhooks.clear()
+        resources.schedule_webhook = self._schedule_webhook
+
+        app = web.Application(middlewares=[
+            self._record_mw, self._fault_mw, self._idempotency_mw,
+            server.error_middleware, server.auth_middleware,
+        ])
+        app.on_response_prepare.append(server.add_cors_headers)
+        for route in server.app.router.routes():
+            if route.method == "HEAD":
+                continue
+            app.router.add_route(route.method, route.resource.canonical, route.handler)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._http = httpx.AsyncClient(timeout=10)
+
+    async def stop(self) -> None:
+        await self.settle()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- webhooks --------------------------------------------------------------------------
+    async def register_webhook(self, url: str, secret: str, events: list[str] | None = None
+                               ) -> None:
+        import localstripe.webhooks as webhooks
+
+        webhooks.register_webhook("twoway", url, secret, events)
+
+    def _schedule_webhook(self, event: Any) -> None:
+        payload = event._export()
+        if self.webhook_mode == "capture":
+            self.captured.append(payload)
+            return
+        task = asyncio.ensure_future(self.deliver(payload))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def deliver(self, event: dict[str, Any], *, secret: str | None = None,
+                      timestamp: int | None = None) -> httpx.Response | None:
+        """Sign and POST ``event`` to every registered endpoint (as Stripe would)."""
+        import localstripe.webhooks as webhooks
+
+        assert self._http is not None
+        payload = json.dumps(event, indent=2, sort_keys=True).encode()
+        last: httpx.Response | None = None
+        for hook in list(webhooks._webhooks.values()):
+            if hook.events is not None and event["type"] not in hook.events:
+                continue
+            header = sign(payload, secret or hook.secret, timestamp or int(time.time()))
+            try:
+                last = await self._http.post(hook.url, content=payload, headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": header,
+                })
+                self.deliveries.append(last)
+            except httpx.HTTPError as exc:
+                self.deliveries.append(exc)
+        return last
+
+    async def settle(self) -> None:
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    # --- middlewares -------------------------------------------------------------------------
+    @web.middleware
+    async def _record_mw(self, request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                         ) -> web.StreamResponse:
+        at = time.monotonic()
+        form = dict(await request.post()) if request.method == "POST" else {}
+        status = 599
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        finally:
+            if request.path.startswith("/v1/"):
+                self.calls.append(Call(at, request.method, request.path, status,
+                                       request.headers.get("Idempotency-Key"),
+                                       {k: str(v) for k, v in form.items()}))
+
+    @web.middleware
+    async def _fault_mw(self, request: web.Request,
+                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                        ) -> web.StreamResponse:
+        fault = next((f for f in self.faults if f.matches(request)), None)
+        if fault is None:
+            return await handler(request)
+        self.faults.remove(fault)
+        if fault.after_handler:
+            await handler(request)
+        if fault.hang_s:
+            await asyncio.sleep(fault.hang_s)
+        body = fault.body or {"error": {"type": "api_error", "message": "injected fault"}}
+        return web.json_response(body, status=fault.status, headers=fault.headers)
+
+    @web.middleware
+    async def _idempotency_mw(self, request: web.Request,
+                              handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                              ) -> web.StreamResponse:
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key:
+            return await handler(request)
+        if key in self._idem:
+            status, body, ctype = self._idem[key]
+            return web.Response(status=status, body=body, content_type=ctype,
+                                headers={"Idempotent-Replayed": "true"})
+        response = await handler(request)
+        if isinstance(response, web.Response) and response.status < 500:
+            self._idem[key] = (response.status, bytes(response.body or b""),  # type: ignore[arg-type]
+                               response.content_type)
+        return response
+
+    # --- helpers for assertions --------------------------------------------------------------
+    def api_calls(self, method: str | None = None, prefix: str = "/v1/customers") -> list[Call]:
+        return [c for c in self.calls
+                if c.path.startswith(prefix) and (method is None or c.method == method)]
+
+    def max_per_window(self, window_s: float = 1.0, prefix: str = "/v1/") -> int:
+        times = sorted(c.at for c in self.calls if c.path.startswith(prefix))
+        best, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window_s:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
