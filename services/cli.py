@@ -22,8 +22,15 @@ log = logging.getLogger("twoway")
 def _serve(app: Starlette, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
 
 
 async def _wait_for_signal() -> None:
@@ -75,8 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--role", choices=["all", "api", "relay"], default="all",
-                   help="all (default): API and relay in one process; or only one of them")
+    p.add_argument(
+        "--role",
+        choices=["all", "api", "relay"],
+        default="all",
+        help="all (default): API and relay in one process; or only one of them",
+    )
     p.set_defaults(func=cmd_crud)
     return parser
 

@@ -1,7 +1,8 @@
 """Fixtures on the real services: MariaDB, RabbitMQ, and localstripe in-process.
 
-The session gets its own database (``twoway_test``) and RabbitMQ vhost (``twoway_test``), both
-made anew at its start; every test starts on empty tables and freshly declared queues.
+The session gets its own database and RabbitMQ vhost (both named ``$TWOWAY_TEST_NAMESPACE``,
+default ``twoway_test``), made anew at its start; every test starts on empty tables and freshly
+declared queues.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from services.runtime.db import close_db, init_db
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.stripe_fake import FakeStripe
 
+# One namespace (database and vhost name) per test run; set it to run suites side by side.
+NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", "twoway_test")
 DB_HOST = os.environ.get("TWOWAY_TEST_DB_HOST", "127.0.0.1")
-DB_NAME = "twoway_test"
+DB_NAME = NAMESPACE
 DATABASE_URL = f"mysql://root:@{DB_HOST}:3306/{DB_NAME}"
-VHOST = "twoway_test"
+VHOST = NAMESPACE
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 TEST_RETRY_DELAYS_MS = (200, 500, 1000)
 
@@ -117,7 +120,9 @@ class Broker:
         finally:
             await channel.close()
 
-    async def drain(self, queue: str, timeout: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    async def drain(
+        self, queue: str, timeout: float = 0.5
+    ) -> list[aio_pika.abc.AbstractIncomingMessage]:
         channel = await self.connection.channel()
         q = await channel.declare_queue(queue, passive=True)
         out: list[aio_pika.abc.AbstractIncomingMessage] = []
@@ -135,7 +140,9 @@ class Tap:
         self.queue = queue
         self.messages: list[aio_pika.abc.AbstractIncomingMessage] = []
 
-    async def collect(self, count: int, timeout: float = 10.0) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    async def collect(
+        self, count: int, timeout: float = 10.0
+    ) -> list[aio_pika.abc.AbstractIncomingMessage]:
         """Wait until ``count`` messages have arrived in total; return them all."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -199,7 +206,9 @@ async def fake_stripe() -> AsyncIterator[FakeStripe]:
 
 
 @pytest.fixture
-async def crud(settings: CrudSettings, db: None, broker: Broker) -> AsyncIterator[httpx.AsyncClient]:
+async def crud(
+    settings: CrudSettings, db: None, broker: Broker
+) -> AsyncIterator[httpx.AsyncClient]:
     """The CRUD service (API + relay) on a real port; an HTTP client pointed at it."""
     app = create_app(settings, Roles(own_database=False))
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:

@@ -47,11 +47,15 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def relay(self) -> Relay:
-        return Relay(self.bus, self.signal, RelayConfig(
-            batch_size=self.settings.relay_batch_size,
-            poll_interval_s=self.settings.relay_poll_interval_s,
-            retention=timedelta(hours=self.settings.outbox_retention_hours),
-        ))
+        return Relay(
+            self.bus,
+            self.signal,
+            RelayConfig(
+                batch_size=self.settings.relay_batch_size,
+                poll_interval_s=self.settings.relay_poll_interval_s,
+                retention=timedelta(hours=self.settings.outbox_retention_hours),
+            ),
+        )
 
 
 def make_bus(settings: CrudSettings) -> Bus:
@@ -59,8 +63,9 @@ def make_bus(settings: CrudSettings) -> Bus:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: CrudSettings, roles: Roles, bus: Bus | None = None
-                  ) -> AsyncIterator[Runtime]:
+async def running(
+    settings: CrudSettings, roles: Roles, bus: Bus | None = None
+) -> AsyncIterator[Runtime]:
     """Open the database, start the background roles, and stop them all on exit."""
     runtime = Runtime(settings, bus or make_bus(settings))
     if roles.own_database:
@@ -92,12 +97,15 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness: database unreachable")
     checks["broker"] = await runtime.bus.ping()
     ready = all(checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
-def create_app(settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
-               ) -> Starlette:
+def create_app(
+    settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
+) -> Starlette:
     roles = roles or Roles()
 
     @contextlib.asynccontextmanager

@@ -27,7 +27,7 @@ ENTITIES.register(
     EntitySlice("services.crud.customers.models", list(customer_routes.routes)),
 )
 
-INFRA_MODELS = ("services.crud.outbox.models",)
+INFRA_MODELS = ("services.crud.outbox.models", "services.crud.links.models")
 
 
 def model_modules() -> list[str]:

@@ -30,8 +30,13 @@ class ApiError(Exception):
         self.fields = fields or {}
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -84,13 +89,15 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
 async def parse_body(request: Request, model: type[M]) -> M:
     data = await read_json(request)
     if not isinstance(data, dict):
-        raise ApiError(422, "validation_error", "the body must be a JSON object",
-                       {"body": "must be an object"})
+        raise ApiError(
+            422, "validation_error", "the body must be a JSON object", {"body": "must be an object"}
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ApiError(422, "validation_error", "some fields are invalid",
-                       validation_fields(exc)) from None
+        raise ApiError(
+            422, "validation_error", "some fields are invalid", validation_fields(exc)
+        ) from None
 
 
 def etag(version: int) -> str:

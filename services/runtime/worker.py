@@ -126,19 +126,38 @@ class Worker:
 
     async def _apply(self, delivery: Delivery, action: Action) -> None:
         if isinstance(action, RetryLater):
-            await self._hand_on(delivery, action.queue, {HEADER_ATTEMPTS: action.attempts,
-                                                         HEADER_LAST_ERROR: action.error})
-            log.info("retry later", extra={"event_id": delivery.message_id,
-                                           "queue": action.queue, "attempts": action.attempts})
+            await self._hand_on(
+                delivery,
+                action.queue,
+                {HEADER_ATTEMPTS: action.attempts, HEADER_LAST_ERROR: action.error},
+            )
+            log.info(
+                "retry later",
+                extra={
+                    "event_id": delivery.message_id,
+                    "queue": action.queue,
+                    "attempts": action.attempts,
+                },
+            )
         elif isinstance(action, DeadLetter):
-            await self._hand_on(delivery, self.queue.dead_letter, {
-                HEADER_ATTEMPTS: action.attempts,
-                HEADER_REASON: action.reason,
-                HEADER_LAST_ERROR: action.error,
-                HEADER_SOURCE_QUEUE: self.queue.name,
-            })
-            log.warning("dead-lettered", extra={"event_id": delivery.message_id,
-                                                "reason": action.reason, "error": action.error})
+            await self._hand_on(
+                delivery,
+                self.queue.dead_letter,
+                {
+                    HEADER_ATTEMPTS: action.attempts,
+                    HEADER_REASON: action.reason,
+                    HEADER_LAST_ERROR: action.error,
+                    HEADER_SOURCE_QUEUE: self.queue.name,
+                },
+            )
+            log.warning(
+                "dead-lettered",
+                extra={
+                    "event_id": delivery.message_id,
+                    "reason": action.reason,
+                    "error": action.error,
+                },
+            )
         await delivery.ack()
 
     async def _hand_on(self, delivery: Delivery, queue: str, headers: dict[str, object]) -> None:

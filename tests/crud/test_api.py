@@ -11,8 +11,12 @@ from tortoise import connections
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 
-ADA = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000",
-       "metadata": {"plan": "pro"}}
+ADA = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "phone": "+44 20 7946 0000",
+    "metadata": {"plan": "pro"},
+}
 
 
 async def outbox_count() -> int:
@@ -87,22 +91,58 @@ BAD_CREATE = [
     # (body, content type, status, code, field named)
     ({"email": "a@example.com"}, "application/json", 422, "validation_error", "name"),
     ({"name": "", "email": "a@example.com"}, "application/json", 422, "validation_error", "name"),
-    ({"name": "   ", "email": "a@example.com"}, "application/json", 422, "validation_error", "name"),
+    (
+        {"name": "   ", "email": "a@example.com"},
+        "application/json",
+        422,
+        "validation_error",
+        "name",
+    ),
     ({"name": "A", "email": "not-an-email"}, "application/json", 422, "validation_error", "email"),
     ({"name": "A"}, "application/json", 422, "validation_error", "email"),
     ({"name": 5, "email": "a@example.com"}, "application/json", 422, "validation_error", "name"),
-    ({"name": "A", "email": "a@example.com", "phone": 12}, "application/json", 422,
-     "validation_error", "phone"),
-    ({"name": "A", "email": "a@example.com", "metadata": {"k": 1}}, "application/json", 422,
-     "validation_error", "metadata.k"),
-    ({"name": "A", "email": "a@example.com", "metadata": ["x"]}, "application/json", 422,
-     "validation_error", "metadata"),
-    ({"name": "A", "email": "a@example.com", "metadata": {f"k{i}": "v" for i in range(51)}},
-     "application/json", 422, "validation_error", "metadata"),
-    ({"name": "A", "email": "a@example.com", "admin": True}, "application/json", 422,
-     "validation_error", "admin"),
-    ({"name": "A" * 201, "email": "a@example.com"}, "application/json", 422,
-     "validation_error", "name"),
+    (
+        {"name": "A", "email": "a@example.com", "phone": 12},
+        "application/json",
+        422,
+        "validation_error",
+        "phone",
+    ),
+    (
+        {"name": "A", "email": "a@example.com", "metadata": {"k": 1}},
+        "application/json",
+        422,
+        "validation_error",
+        "metadata.k",
+    ),
+    (
+        {"name": "A", "email": "a@example.com", "metadata": ["x"]},
+        "application/json",
+        422,
+        "validation_error",
+        "metadata",
+    ),
+    (
+        {"name": "A", "email": "a@example.com", "metadata": {f"k{i}": "v" for i in range(51)}},
+        "application/json",
+        422,
+        "validation_error",
+        "metadata",
+    ),
+    (
+        {"name": "A", "email": "a@example.com", "admin": True},
+        "application/json",
+        422,
+        "validation_error",
+        "admin",
+    ),
+    (
+        {"name": "A" * 201, "email": "a@example.com"},
+        "application/json",
+        422,
+        "validation_error",
+        "name",
+    ),
     ([1, 2], "application/json", 422, "validation_error", "body"),
     ({"name": "A", "email": "a@example.com"}, "text/plain", 415, "unsupported_media_type", None),
 ]
@@ -110,10 +150,16 @@ BAD_CREATE = [
 
 @pytest.mark.parametrize(("body", "ctype", "status", "code", "field"), BAD_CREATE)
 async def test_bad_create_input_is_refused_and_writes_nothing(
-    crud: httpx.AsyncClient, body: Any, ctype: str, status: int, code: str, field: str | None,
+    crud: httpx.AsyncClient,
+    body: Any,
+    ctype: str,
+    status: int,
+    code: str,
+    field: str | None,
 ) -> None:
-    response = await crud.post("/customers", content=json.dumps(body),
-                               headers={"content-type": ctype})
+    response = await crud.post(
+        "/customers", content=json.dumps(body), headers={"content-type": ctype}
+    )
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == code and error["message"]
@@ -123,20 +169,24 @@ async def test_bad_create_input_is_refused_and_writes_nothing(
     assert await outbox_count() == 0
 
 
-@pytest.mark.parametrize(("raw", "status", "code"), [
-    (b"{not json", 400, "malformed_json"),
-    (b"", 400, "malformed_json"),
-    (b"\xff\xfe", 400, "malformed_json"),
-    (b'{"name": "' + b"x" * (65 * 1024) + b'"}', 413, "payload_too_large"),
-])
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b"{not json", 400, "malformed_json"),
+        (b"", 400, "malformed_json"),
+        (b"\xff\xfe", 400, "malformed_json"),
+        (b'{"name": "' + b"x" * (65 * 1024) + b'"}', 413, "payload_too_large"),
+    ],
+)
 async def test_malformed_and_oversized_bodies(
     crud: httpx.AsyncClient, raw: bytes, status: int, code: str
 ) -> None:
     for method in ("POST", "PATCH"):
         created = method == "PATCH" and await create(crud, email=f"{code}@example.com")
         url = f"/customers/{created['id']}" if created else "/customers"
-        response = await crud.request(method, url, content=raw,
-                                      headers={"content-type": "application/json"})
+        response = await crud.request(
+            method, url, content=raw, headers={"content-type": "application/json"}
+        )
         assert response.status_code == status, (method, response.text)
         assert response.json()["error"]["code"] == code
 
@@ -144,9 +194,13 @@ async def test_malformed_and_oversized_bodies(
 async def test_bad_patch_input(crud: httpx.AsyncClient) -> None:
     created = await create(crud)
     url = f"/customers/{created['id']}"
-    for body, field in [({"name": None}, "name"), ({"email": None}, "email"),
-                        ({"email": "nope"}, "email"), ({"version": 9}, "version"),
-                        ({"metadata": None}, "metadata")]:
+    for body, field in [
+        ({"name": None}, "name"),
+        ({"email": None}, "email"),
+        ({"email": "nope"}, "email"),
+        ({"version": 9}, "version"),
+        ({"metadata": None}, "metadata"),
+    ]:
         response = await crud.patch(url, json=body)
         assert response.status_code == 422, (body, response.text)
         assert field in response.json()["error"]["fields"]
@@ -181,5 +235,4 @@ async def test_unknown_routes_methods_and_ids(crud: httpx.AsyncClient) -> None:
 async def test_health_and_readiness(crud: httpx.AsyncClient) -> None:
     assert (await crud.get("/healthz")).status_code == 200
     ready = await crud.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True,
-                                                                   "broker": True}
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}

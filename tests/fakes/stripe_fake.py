@@ -37,8 +37,9 @@ class Fault:
     path_prefix: str = "/v1/"
 
     def matches(self, request: web.Request) -> bool:
-        return (self.method is None or request.method == self.method) and \
-            request.path.startswith(self.path_prefix)
+        return (self.method is None or request.method == self.method) and request.path.startswith(
+            self.path_prefix
+        )
 
 
 @dataclass
@@ -80,10 +81,15 @@ class FakeStripe:
         webhooks._webhooks.clear()
         resources.schedule_webhook = self._schedule_webhook
 
-        app = web.Application(middlewares=[
-            self._record_mw, self._fault_mw, self._idempotency_mw,
-            server.error_middleware, server.auth_middleware,
-        ])
+        app = web.Application(
+            middlewares=[
+                self._record_mw,
+                self._fault_mw,
+                self._idempotency_mw,
+                server.error_middleware,
+                server.auth_middleware,
+            ]
+        )
         app.on_response_prepare.append(server.add_cors_headers)
         for route in server.app.router.routes():
             if route.method == "HEAD":
@@ -105,8 +111,9 @@ class FakeStripe:
             await self._runner.cleanup()
 
     # --- webhooks --------------------------------------------------------------------------
-    async def register_webhook(self, url: str, secret: str, events: list[str] | None = None
-                               ) -> None:
+    async def register_webhook(
+        self, url: str, secret: str, events: list[str] | None = None
+    ) -> None:
         import localstripe.webhooks as webhooks
 
         webhooks.register_webhook("twoway", url, secret, events)
@@ -120,8 +127,9 @@ class FakeStripe:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def deliver(self, event: dict[str, Any], *, secret: str | None = None,
-                      timestamp: int | None = None) -> httpx.Response | None:
+    async def deliver(
+        self, event: dict[str, Any], *, secret: str | None = None, timestamp: int | None = None
+    ) -> httpx.Response | None:
         """Sign and POST ``event`` to every registered endpoint (as Stripe would)."""
         import localstripe.webhooks as webhooks
 
@@ -133,10 +141,14 @@ class FakeStripe:
                 continue
             header = sign(payload, secret or hook.secret, timestamp or int(time.time()))
             try:
-                last = await self._http.post(hook.url, content=payload, headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Stripe-Signature": header,
-                })
+                last = await self._http.post(
+                    hook.url,
+                    content=payload,
+                    headers={
+                        "Content-Type": "application/json; charset=utf-8",
+                        "Stripe-Signature": header,
+                    },
+                )
                 self.deliveries.append(last)
             except httpx.HTTPError as exc:
                 self.deliveries.append(exc)
@@ -148,9 +160,9 @@ class FakeStripe:
 
     # --- middlewares -------------------------------------------------------------------------
     @web.middleware
-    async def _record_mw(self, request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                         ) -> web.StreamResponse:
+    async def _record_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         at = time.monotonic()
         form = dict(await request.post()) if request.method == "POST" else {}
         status = 599
@@ -160,14 +172,21 @@ class FakeStripe:
             return response
         finally:
             if request.path.startswith("/v1/"):
-                self.calls.append(Call(at, request.method, request.path, status,
-                                       request.headers.get("Idempotency-Key"),
-                                       {k: str(v) for k, v in form.items()}))
+                self.calls.append(
+                    Call(
+                        at,
+                        request.method,
+                        request.path,
+                        status,
+                        request.headers.get("Idempotency-Key"),
+                        {k: str(v) for k, v in form.items()},
+                    )
+                )
 
     @web.middleware
-    async def _fault_mw(self, request: web.Request,
-                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                        ) -> web.StreamResponse:
+    async def _fault_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is None:
             return await handler(request)
@@ -180,26 +199,36 @@ class FakeStripe:
         return web.json_response(body, status=fault.status, headers=fault.headers)
 
     @web.middleware
-    async def _idempotency_mw(self, request: web.Request,
-                              handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                              ) -> web.StreamResponse:
+    async def _idempotency_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key:
             return await handler(request)
         if key in self._idem:
             status, body, ctype = self._idem[key]
-            return web.Response(status=status, body=body, content_type=ctype,
-                                headers={"Idempotent-Replayed": "true"})
+            return web.Response(
+                status=status,
+                body=body,
+                content_type=ctype,
+                headers={"Idempotent-Replayed": "true"},
+            )
         response = await handler(request)
         if isinstance(response, web.Response) and response.status < 500:
-            self._idem[key] = (response.status, bytes(response.body or b""),  # type: ignore[arg-type]
-                               response.content_type)
+            self._idem[key] = (
+                response.status,
+                bytes(response.body or b""),  # type: ignore[arg-type]
+                response.content_type,
+            )
         return response
 
     # --- helpers for assertions --------------------------------------------------------------
     def api_calls(self, method: str | None = None, prefix: str = "/v1/customers") -> list[Call]:
-        return [c for c in self.calls
-                if c.path.startswith(prefix) and (method is None or c.method == method)]
+        return [
+            c
+            for c in self.calls
+            if c.path.startswith(prefix) and (method is None or c.method == method)
+        ]
 
     def max_per_window(self, window_s: float = 1.0, prefix: str = "/v1/") -> int:
         times = sorted(c.at for c in self.calls if c.path.startswith(prefix))

@@ -28,8 +28,9 @@ def render(customer: Customer) -> dict[str, Any]:
 
 
 def customer_response(customer: Customer, status: int = 200) -> JSONResponse:
-    return JSONResponse(render(customer), status_code=status,
-                        headers={"ETag": etag(customer.version)})
+    return JSONResponse(
+        render(customer), status_code=status, headers={"ETag": etag(customer.version)}
+    )
 
 
 def _service(request: Request) -> CustomerService:
@@ -48,11 +49,16 @@ async def _write(request: Request, call: Any) -> Any:
     except NotFound:
         raise _not_found(customer_id) from None
     except VersionMismatch as exc:
-        raise ApiError(412, "precondition_failed",
-                       f"If-Match does not match the current version {exc.current}") from None
+        raise ApiError(
+            412, "precondition_failed", f"If-Match does not match the current version {exc.current}"
+        ) from None
     except DuplicateEmail:
-        raise ApiError(409, "duplicate_email", "another customer has this email",
-                       {"email": "already used by another customer"}) from None
+        raise ApiError(
+            409,
+            "duplicate_email",
+            "another customer has this email",
+            {"email": "already used by another customer"},
+        ) from None
 
 
 async def create_customer(request: Request) -> Response:
@@ -74,8 +80,12 @@ def _limit(request: Request) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(422, "validation_error", "limit is out of range",
-                       {"limit": f"must be an integer from 1 to {MAX_LIMIT}"})
+        raise ApiError(
+            422,
+            "validation_error",
+            "limit is out of range",
+            {"limit": f"must be an integer from 1 to {MAX_LIMIT}"},
+        )
     return int(raw)
 
 
@@ -85,8 +95,12 @@ async def list_customers(request: Request) -> Response:
     cursor = request.query_params.get("cursor")
     if cursor:
         if len(cursor) > 36:
-            raise ApiError(422, "validation_error", "cursor is invalid",
-                           {"cursor": "is not a cursor this API returned"})
+            raise ApiError(
+                422,
+                "validation_error",
+                "cursor is invalid",
+                {"cursor": "is not a cursor this API returned"},
+            )
         query = query.filter(id__gt=cursor)
     rows = await query.limit(limit + 1)
     page = rows[:limit]
@@ -97,8 +111,10 @@ async def list_customers(request: Request) -> Response:
 async def patch_customer(request: Request) -> Response:
     expected = if_match_version(request)
     body = await parse_body(request, CustomerPatch)
-    customer = await _write(request, _service(request).update(
-        request.path_params["customer_id"], body.changes(), expected))
+    customer = await _write(
+        request,
+        _service(request).update(request.path_params["customer_id"], body.changes(), expected),
+    )
     return customer_response(customer)
 
 

@@ -50,7 +50,10 @@ def snapshot(customer: Customer) -> CustomerData:
 
 
 async def record_event(
-    conn: BaseDBAsyncClient, customer: Customer, action: Action, origin: Origin,
+    conn: BaseDBAsyncClient,
+    customer: Customer,
+    action: Action,
+    origin: Origin,
     version: int | None = None,
 ) -> None:
     """Append the outbox event describing ``customer`` after ``action``."""
@@ -86,7 +89,11 @@ class CustomerService:
             now = datetime.now(UTC)
             async with in_transaction() as conn:
                 customer = await Customer.create(
-                    using_db=conn, id=new_id(), version=1, created_at=now, updated_at=now,
+                    using_db=conn,
+                    id=new_id(),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
                     **fields,
                 )
                 await record_event(conn, customer, Action.CREATED, origin)
@@ -100,7 +107,10 @@ class CustomerService:
         return customer
 
     async def update(
-        self, customer_id: str, changes: dict[str, Any], expected: set[int] | None = None,
+        self,
+        customer_id: str,
+        changes: dict[str, Any],
+        expected: set[int] | None = None,
         origin: Origin = Origin.APP,
     ) -> Customer:
         """Apply ``changes``; a change to nothing keeps the version and writes no event."""
@@ -109,8 +119,9 @@ class CustomerService:
         async def tx() -> Customer:
             nonlocal changed
             async with in_transaction() as conn:
-                found = await Customer.filter(id=customer_id).using_db(conn) \
-                    .select_for_update().first()
+                found = (
+                    await Customer.filter(id=customer_id).using_db(conn).select_for_update().first()
+                )
                 customer = _check(found, expected)
                 diff = {k: v for k, v in changes.items() if getattr(customer, k) != v}
                 changed = bool(diff)
@@ -137,13 +148,15 @@ class CustomerService:
     ) -> None:
         async def tx() -> None:
             async with in_transaction() as conn:
-                found = await Customer.filter(id=customer_id).using_db(conn) \
-                    .select_for_update().first()
+                found = (
+                    await Customer.filter(id=customer_id).using_db(conn).select_for_update().first()
+                )
                 customer = _check(found, expected)
                 # The event carries the last snapshot; its version is one past it so that
                 # consumers order the delete after every update.
-                await record_event(conn, customer, Action.DELETED, origin,
-                                   version=customer.version + 1)
+                await record_event(
+                    conn, customer, Action.DELETED, origin, version=customer.version + 1
+                )
                 await customer.delete(using_db=conn)
 
         await retry_transient(tx)

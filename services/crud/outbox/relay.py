@@ -88,8 +88,11 @@ class Relay:
             if not rows:
                 return 0
             messages = [
-                OutgoingMessage(routing_key=r["routing_key"], body=_bytes(r["payload"]),
-                                message_id=r["event_id"])
+                OutgoingMessage(
+                    routing_key=r["routing_key"],
+                    body=_bytes(r["payload"]),
+                    message_id=r["event_id"],
+                )
                 for r in rows
             ]
             results = await self.bus.publish(
@@ -113,11 +116,15 @@ class Relay:
     async def _claim(self, conn: BaseDBAsyncClient) -> list[dict[str, Any]]:
         limit = self.config.batch_size
         if dialect() == "mysql":
-            sql = ("SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
-                   "WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED")
+            sql = (
+                "SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
+            )
         else:  # SQLite: one writer at a time, a plain read is a claim
-            sql = ("SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
-                   "WHERE published_at IS NULL ORDER BY id LIMIT ?")
+            sql = (
+                "SELECT id, event_id, routing_key, entity_id, payload FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT ?"
+            )
         rows = list(await conn.execute_query_dict(sql, [limit]))
         if rows and dialect() == "mysql":
             rows = await self._without_blocked_entities(conn, rows)
