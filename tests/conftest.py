@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aio_pika
 import httpx
@@ -25,6 +26,7 @@ from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
 from services.crud.migrate import migrate
 from services.crud.settings import CrudSettings
+from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.stripe_fake import FakeStripe
@@ -164,11 +166,12 @@ class Tap:
 
 @pytest.fixture
 async def broker(test_vhost: str) -> AsyncIterator[Broker]:
-    """A connection to the test vhost, with every twoway queue deleted beforehand."""
+    """A connection to the test vhost, every twoway queue deleted and declared anew."""
     connection = await aio_pika.connect(test_vhost)
     channel = await connection.channel()
     for name in all_queue_names():
         await channel.queue_delete(name)
+    await declare_topology(channel, TEST_RETRY_DELAYS_MS)
     await channel.close()
     try:
         yield Broker(connection)
@@ -214,3 +217,14 @@ async def crud(
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
+
+
+async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Await ``check()`` until it returns something truthy; return that, or the last value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await check()
+        if value or loop.time() > deadline:
+            return value
+        await asyncio.sleep(interval)
