@@ -34,8 +34,14 @@ def wait_ready(url: str, timeout: float = 20) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            if httpx.post(f"{url}/customers", json={"name": "w", "email": f"w{uuid.uuid4()}@x.io"},
-                          timeout=1).status_code == 201:
+            if (
+                httpx.post(
+                    f"{url}/customers",
+                    json={"name": "w", "email": f"w{uuid.uuid4()}@x.io"},
+                    timeout=1,
+                ).status_code
+                == 201
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -56,7 +62,10 @@ def wrk(url: str, seconds: int) -> tuple[float, int]:
     env = {**os.environ, "RUN": uuid.uuid4().hex[:8]}
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(HERE / "post_customers.lua"), url],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -76,8 +85,12 @@ def run_server(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 def main(seconds: int) -> None:
     db_url, amqp_url = fresh_database(), fresh_vhost()
     asyncio.run(migrate(CrudSettings(database_url=db_url)))
-    env = {**os.environ, "TWOWAY_DATABASE_URL": db_url, "TWOWAY_AMQP_URL": amqp_url,
-           "TWOWAY_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "TWOWAY_DATABASE_URL": db_url,
+        "TWOWAY_AMQP_URL": amqp_url,
+        "TWOWAY_LOG_LEVEL": "WARNING",
+    }
     twoway_cmd = [PY, "-m", "services.cli", "crud", "--port", "8931"]
     base_cmd = [PY, "-m", "bench.baseline_app", db_url, "8932"]
     results: dict[str, list[float]] = {"baseline": [], "twoway": []}
@@ -100,10 +113,14 @@ def main(seconds: int) -> None:
                 proc.wait(timeout=20)
     base, ours = max(results["baseline"]), max(results["twoway"])
     print(f"wrk -t2 -c16 -d{seconds}s, POST /customers, 2 rounds each, best shown")
-    print(f"baseline Starlette+Tortoise: {base:8.0f} req/s  (runs: "
-          f"{', '.join(f'{x:.0f}' for x in results['baseline'])})")
-    print(f"twoway crud (API + relay):   {ours:8.0f} req/s  (runs: "
-          f"{', '.join(f'{x:.0f}' for x in results['twoway'])})")
+    print(
+        f"baseline Starlette+Tortoise: {base:8.0f} req/s  (runs: "
+        f"{', '.join(f'{x:.0f}' for x in results['baseline'])})"
+    )
+    print(
+        f"twoway crud (API + relay):   {ours:8.0f} req/s  (runs: "
+        f"{', '.join(f'{x:.0f}' for x in results['twoway'])})"
+    )
     print(f"ratio twoway/baseline: {ours / base:.2f}  (target >= 0.80)")
     print(f"peak RSS of twoway crud: {rss:.0f} MB  (target <= 150 MB)")
     print(f"non-2xx responses: {errors}")

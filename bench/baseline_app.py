@@ -27,13 +27,26 @@ async def create(request: Request) -> JSONResponse:
     data = await request.json()
     now = datetime.now(UTC)
     async with in_transaction() as conn:
-        c = await Customer.create(using_db=conn, id=str(uuid.uuid4()), name=data["name"],
-                                  email=data["email"], metadata=data.get("metadata", {}),
-                                  version=1, created_at=now, updated_at=now)
-        await OutboxEvent.create(using_db=conn, event_id=str(uuid.uuid4()),
-                                 routing_key="customer.created", entity="customer",
-                                 entity_id=c.id, version=1, payload=json.dumps(data),
-                                 created_at=now)
+        c = await Customer.create(
+            using_db=conn,
+            id=str(uuid.uuid4()),
+            name=data["name"],
+            email=data["email"],
+            metadata=data.get("metadata", {}),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        await OutboxEvent.create(
+            using_db=conn,
+            event_id=str(uuid.uuid4()),
+            routing_key="customer.created",
+            entity="customer",
+            entity_id=c.id,
+            version=1,
+            payload=json.dumps(data),
+            created_at=now,
+        )
     return JSONResponse({"id": c.id}, status_code=201)
 
 

@@ -33,14 +33,28 @@ def payloads(n: int) -> list[tuple[str, str, str]]:
     out = []
     for i in range(n):
         event_id = str(uuid.uuid4())
-        body = json.dumps({"schema_version": 1, "event_id": event_id, "type": "customer.created",
-                           "entity": "customer", "entity_id": f"c{i}", "version": 1,
-                           "origin": "app", "occurred_at": "2026-01-01T00:00:00Z",
-                           "data": {"id": f"c{i}", "name": "Bench Customer",
-                                    "email": f"c{i}@example.com", "phone": None,
-                                    "metadata": {"plan": "pro"}, "version": 1,
-                                    "created_at": "2026-01-01T00:00:00Z",
-                                    "updated_at": "2026-01-01T00:00:00Z"}})
+        body = json.dumps(
+            {
+                "schema_version": 1,
+                "event_id": event_id,
+                "type": "customer.created",
+                "entity": "customer",
+                "entity_id": f"c{i}",
+                "version": 1,
+                "origin": "app",
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "data": {
+                    "id": f"c{i}",
+                    "name": "Bench Customer",
+                    "email": f"c{i}@example.com",
+                    "phone": None,
+                    "metadata": {"plan": "pro"},
+                    "version": 1,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "updated_at": "2026-01-01T00:00:00Z",
+                },
+            }
+        )
         out.append((event_id, f"c{i}", body))
     return out
 
@@ -62,10 +76,15 @@ async def bare_loop(url: str, rows: list[tuple[str, str, str]]) -> float:
     async def one(event_id: str, body: str) -> None:
         async with in_flight:
             await exchange.publish(
-                aio_pika.Message(body.encode(), message_id=event_id,
-                                 content_type="application/json",
-                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key="customer.created", mandatory=True)
+                aio_pika.Message(
+                    body.encode(),
+                    message_id=event_id,
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key="customer.created",
+                mandatory=True,
+            )
 
     start = time.perf_counter()
     await asyncio.gather(*(one(e, b) for e, _, b in rows))
@@ -112,10 +131,14 @@ async def main(n: int) -> None:
     await close_db()
     b, r = max(bare), max(relayed)
     print(f"messages per run: {n}")
-    print(f"bare aio-pika loop (100 in flight): {b:8.0f} msg/s  (runs: "
-          f"{', '.join(f'{x:.0f}' for x in bare)})")
-    print(f"twoway relay (claim+publish+mark):  {r:8.0f} msg/s  (runs: "
-          f"{', '.join(f'{x:.0f}' for x in relayed)})")
+    print(
+        f"bare aio-pika loop (100 in flight): {b:8.0f} msg/s  (runs: "
+        f"{', '.join(f'{x:.0f}' for x in bare)})"
+    )
+    print(
+        f"twoway relay (claim+publish+mark):  {r:8.0f} msg/s  (runs: "
+        f"{', '.join(f'{x:.0f}' for x in relayed)})"
+    )
     print(f"ratio relay/bare: {r / b:.2f}  (target >= 0.70)")
 
 

@@ -173,11 +173,15 @@ class Worker:
 
     async def run(self) -> None:
         """Consume until cancelled; reconnect with growing pauses when the broker goes away."""
+        loop = asyncio.get_running_loop()
         pause = 0.2
         while True:
+            started = loop.time()
             try:
                 await self.bus.consume(self.queue, self.handle, self.prefetch)
             except BusError as exc:
                 log.warning("consumer of %s lost the broker: %s", self.queue.name, exc)
+            if loop.time() - started > 30:
+                pause = 0.2  # it had been running fine: start the backoff over
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)
