@@ -25,6 +25,7 @@ from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
+from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, metrics_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ class Runtime:
     bus: Bus
     signal: OutboxSignal = field(default_factory=OutboxSignal)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def refresh_metrics(self) -> None:
+        try:
+            count, age = await asyncio.wait_for(self.relay().backlog(), 2.0)
+        except Exception:  # noqa: BLE001 - a scrape must answer even when the database does not
+            log.warning("metrics: outbox backlog unavailable")
+            return
+        OUTBOX_BACKLOG.set(count)
+        OUTBOX_OLDEST_AGE.set(age)
 
     def relay(self) -> Relay:
         return Relay(
@@ -113,11 +123,13 @@ def create_app(
         async with running(settings, roles, bus) as runtime:
             app.state.runtime = runtime
             app.state.customers = CustomerService(on_commit=runtime.signal.notify)
+            app.state.refresh_metrics = runtime.refresh_metrics
             yield
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     for entity in ENTITIES.values():
         routes.extend(entity.routes)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from services.runtime.bus import Bus, BusError, Delivery, OutgoingMessage
 from services.runtime.errors import Permanent, Retryable
+from services.runtime.metrics import MESSAGES_CONSUMED, MESSAGES_SETTLED
 from shared.topology import (
     HEADER_ATTEMPTS,
     HEADER_LAST_ERROR,
@@ -105,6 +106,7 @@ class Worker:
         self.on_action = on_action
 
     async def handle(self, delivery: Delivery) -> None:
+        MESSAGES_CONSUMED.labels(self.queue.name).inc()
         error: BaseException | None = None
         try:
             await self.handler(delivery)
@@ -121,6 +123,8 @@ class Worker:
             # Neither acked nor handed on: the message is redelivered after reconnecting.
             log.warning("could not settle message %s: %s", delivery.message_id, exc)
             return
+        reason = action.reason if isinstance(action, DeadLetter) else ""
+        MESSAGES_SETTLED.labels(self.queue.name, type(action).__name__, reason).inc()
         if self.on_action is not None:
             self.on_action(action)
 

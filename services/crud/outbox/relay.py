@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from services.crud.outbox.writer import OutboxSignal
 from services.runtime.bus import Bus, BusError, OutgoingMessage
 from services.runtime.db import dialect, is_transient
+from services.runtime.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
 from shared.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -112,9 +113,11 @@ class Relay:
                 )
         self.stats.batches += 1
         self.stats.published += len(confirmed)
+        EVENTS_PUBLISHED.inc(len(confirmed))
         failures = [res for res in results if res is not None]
         if failures:
             self.stats.failed += len(failures)
+            PUBLISH_FAILURES.inc(len(failures))
             raise failures[0]
         return len(confirmed)
 
@@ -156,6 +159,21 @@ class Relay:
             e["entity_id"] for e in earliest if e["first_id"] < first_claimed[e["entity_id"]]
         }
         return [r for r in rows if r["entity_id"] not in blocked]
+
+    async def backlog(self) -> tuple[int, float]:
+        """Unpublished rows and the age in seconds of the oldest one (0 when none)."""
+        conn = connections.get("default")
+        rows = await conn.execute_query_dict(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE published_at IS NULL"
+        )
+        count, oldest = int(rows[0]["n"]), rows[0]["oldest"]
+        if not count or oldest is None:
+            return count, 0.0
+        if isinstance(oldest, str):
+            oldest = datetime.fromisoformat(oldest)
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return count, max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     async def purge(self) -> int:
         """Delete rows published longer ago than the retention period."""

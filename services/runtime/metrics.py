@@ -1,0 +1,43 @@
+"""Prometheus metrics of every twoway process, defined in one place.
+
+The metric objects hold no connection: exposing them is the job of each process's HTTP app
+(``/metrics``) or, for HTTP-less workers, of ``serve_metrics``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+OUTBOX_BACKLOG = Gauge("twoway_outbox_backlog", "Outbox rows not yet published")
+OUTBOX_OLDEST_AGE = Gauge(
+    "twoway_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row"
+)
+EVENTS_PUBLISHED = Counter("twoway_events_published_total", "Outbox events confirmed by the broker")
+PUBLISH_FAILURES = Counter("twoway_publish_failures_total", "Outbox publishes not confirmed")
+MESSAGES_CONSUMED = Counter(
+    "twoway_messages_consumed_total", "Messages delivered to a handler", ["queue"]
+)
+MESSAGES_SETTLED = Counter(
+    "twoway_messages_settled_total",
+    "Messages settled by the ack policy",
+    ["queue", "action", "reason"],
+)
+STRIPE_REQUESTS = Counter(
+    "twoway_stripe_requests_total", "Calls to the Stripe API", ["operation", "status"]
+)
+STRIPE_LATENCY = Histogram(
+    "twoway_stripe_request_seconds", "Latency of calls to the Stripe API", ["operation"]
+)
+WEBHOOKS = Counter("twoway_webhooks_total", "Webhook deliveries received", ["provider", "outcome"])
+INBOUND_COMMANDS = Counter(
+    "twoway_inbound_commands_total", "Inbound commands by result", ["provider", "result"]
+)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    refresh = getattr(request.app.state, "refresh_metrics", None)
+    if refresh is not None:
+        await refresh()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
