@@ -15,10 +15,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from tortoise import connections
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 from services.crud.customers.service import CustomerService
 from services.crud.entities import ENTITIES, model_modules
-from services.crud.http import ApiError, api_error_handler, http_error_handler
+from services.crud.http import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    unavailable_handler,
+)
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -136,5 +143,11 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_error_handler,
+            DBConnectionError: unavailable_handler,
+            OperationalError: unavailable_handler,
+            Exception: internal_error_handler,
+        },
     )

@@ -7,6 +7,7 @@ database: bodies are size-checked, parsed and validated before a transaction sta
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -15,6 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.runtime.db import is_transient
+
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,6 +48,25 @@ def error_response(
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+async def unavailable_handler(request: Request, exc: Exception) -> Response:
+    # The database is down or a lock wait timed out even after retries: the write did not
+    # happen, and the client may safely try again later.
+    if not is_transient(exc):
+        return await internal_error_handler(request, exc)
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return error_response(
+        503,
+        "unavailable",
+        "the database is unavailable, try again later",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal error")
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.crud.app import create_app
-from services.crud.settings import CrudSettings
 from shared.events import parse_event
-from tests.conftest import Broker, serve
+from tests.conftest import Broker
 
 
 def run_migrate(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -43,27 +45,60 @@ def test_migrate_is_idempotent_on_sqlite(tmp_path: Path) -> None:
     assert (tmp_path / "twoway.db").exists()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.mark.rabbitmq
-async def test_crud_and_relay_on_sqlite(
-    tmp_path: Path, settings: CrudSettings, broker: Broker
+async def test_twoway_crud_on_the_sqlite_default(
+    tmp_path: Path, test_vhost: str, broker: Broker
 ) -> None:
-    url = f"sqlite://{tmp_path / 'app.db'}"
-    assert run_migrate(url, tmp_path).returncode == 0
-    sqlite_settings = settings.model_copy(
-        update={"database_url": CrudSettings(database_url=url).database_url}
+    """`twoway migrate` then `twoway crud` with no database configured: an SQLite file."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TWOWAY_DATABASE_URL", "SQL_ENGINE_URI")
+    }
+    env["TWOWAY_AMQP_URL"] = test_vhost
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "services.cli", "migrate"],
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+            capture_output=True,
+        ).returncode
+        == 0
     )
+    port = free_port()
     tap = await broker.tap()
-    async with (
-        serve(create_app(sqlite_settings)) as base,
-        httpx.AsyncClient(base_url=base) as client,
-    ):
-        created = await client.post("/customers", json={"name": "S", "email": "s@x.io"})
-        assert created.status_code == 201
-        cid = created.json()["id"]
-        assert (await client.patch(f"/customers/{cid}", json={"name": "T"})).json()["version"] == 2
-        dup = await client.post("/customers", json={"name": "S", "email": "s@x.io"})
-        assert dup.status_code == 409
-        messages = await tap.collect(2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "crud", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            created = await client.post("/customers", json={"name": "S", "email": "s@x.io"})
+            assert created.status_code == 201, created.text
+            cid = created.json()["id"]
+            patched = await client.patch(f"/customers/{cid}", json={"name": "T"})
+            assert patched.json()["version"] == 2
+            dup = await client.post("/customers", json={"name": "S", "email": "s@x.io"})
+            assert dup.status_code == 409
+            messages = await tap.collect(2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert (tmp_path / "twoway.db").exists()
     events = [parse_event(m.body) for m in messages]
     assert [(e.type, e.version) for e in events] == [
         ("customer.created", 1),
