@@ -5,6 +5,10 @@ invisible to other consumers until the channel closes and RabbitMQ returns them.
 queues every such return counts as a delivery attempt (``x-delivery-count``), so browsing a
 work queue with a delivery limit too often dead-letters its messages; dead-letter queues have
 no limit.
+
+Quorum queues take returned messages back asynchronously: a channel's close completes before
+they are ready again. Operations that return messages therefore wait (boundedly) until the
+queue's ready count is back, so a ``peek`` right after a ``take`` sees what was left.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from services.runtime.amqp import CONNECT_TIMEOUT_S
 from services.runtime.bus import BusError
 from services.runtime.queues import QueueAdmin, QueuedMessage, QueueNotFound, Select, Take
+
+SETTLE_TIMEOUT_S = 5.0
 
 
 def _copy(message: AbstractIncomingMessage) -> QueuedMessage:
@@ -61,6 +67,18 @@ class AmqpQueueAdmin(QueueAdmin):
             raise QueueNotFound(f"no queue {queue!r}") from None
         return int(declared.declaration_result.message_count or 0)
 
+    async def _settle(self, queue: str, at_least: int) -> None:
+        """Wait until ``queue`` holds ``at_least`` ready messages again (see the docstring)."""
+        if at_least <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_TIMEOUT_S
+        async with self._channel() as channel:
+            while loop.time() < deadline:
+                if await self._ready_count(channel, queue) >= at_least:
+                    return
+                await asyncio.sleep(0.02)
+
     async def count(self, queue: str) -> int:
         async with self._channel() as channel:
             return await self._ready_count(channel, queue)
@@ -77,24 +95,28 @@ class AmqpQueueAdmin(QueueAdmin):
                 if message is None:
                     break
                 out.append(_copy(message))
-            return out
+        await self._settle(queue, waiting)
+        return out
 
     async def take(self, queue: str, take: Take, select: Select | None = None) -> int:
-        async with self._channel() as channel:
-            waiting = await self._ready_count(channel, queue)
-            amqp_queue = await channel.get_queue(queue, ensure=False)
-            taken = 0
-            for _ in range(waiting):
-                message = await amqp_queue.get(no_ack=False, fail=False)
-                if message is None:
-                    break
-                copy = _copy(message)
-                if select is not None and not select(copy):
-                    continue  # left unacked: returned to the queue when the channel closes
-                await take(copy)
-                await message.ack()
-                taken += 1
-            return taken
+        waiting = taken = 0
+        try:
+            async with self._channel() as channel:
+                waiting = await self._ready_count(channel, queue)
+                amqp_queue = await channel.get_queue(queue, ensure=False)
+                for _ in range(waiting):
+                    message = await amqp_queue.get(no_ack=False, fail=False)
+                    if message is None:
+                        break
+                    copy = _copy(message)
+                    if select is not None and not select(copy):
+                        continue  # left unacked: returned to the queue when the channel closes
+                    await take(copy)
+                    await message.ack()
+                    taken += 1
+        finally:
+            await self._settle(queue, waiting - taken)
+        return taken
 
     async def purge(self, queue: str) -> int:
         async with self._channel() as channel:
