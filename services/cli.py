@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
 
@@ -72,6 +73,15 @@ def cmd_crud(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from services.ops import dlq_command
+    from services.ops.settings import OpsSettings
+
+    settings = load(OpsSettings)
+    configure_logging("dlq", settings.log_level)
+    return asyncio.run(dlq_command.main(settings, args, sys.stdout))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="all (default): API and relay in one process; or only one of them",
     )
     p.set_defaults(func=cmd_crud)
+
+    p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
+    add_dlq_arguments(p)
+    p.set_defaults(func=cmd_dlq)
     return parser
 
 
