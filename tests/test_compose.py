@@ -101,7 +101,7 @@ def depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_expected_services_run_the_expected_commands() -> None:
-    commands = {name: s.get("command") for name, s in SERVICES.items()}
+    commands: dict[str, list[str]] = {name: s.get("command", []) for name, s in SERVICES.items()}
     assert commands["crud"][:4] == ["twoway", "crud", "--role", "api"]
     assert commands["relay"] == ["twoway", "crud", "--role", "relay"]
     assert commands["migrate"] == ["twoway", "migrate"]
