@@ -53,6 +53,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from services.ops import dlq_command
+    from services.ops.settings import OpsSettings
+
+    settings = load(OpsSettings)
+    configure_logging("dlq", settings.log_level)
+    return asyncio.run(dlq_command.main(settings, args, sys.stdout))
+
+
 def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
@@ -73,21 +82,16 @@ def cmd_crud(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dlq(args: argparse.Namespace) -> int:
-    from services.ops import dlq_command
-    from services.ops.settings import OpsSettings
-
-    settings = load(OpsSettings)
-    configure_logging("dlq", settings.log_level)
-    return asyncio.run(dlq_command.main(settings, args, sys.stdout))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
+    add_dlq_arguments(p)
+    p.set_defaults(func=cmd_dlq)
 
     p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
     p.add_argument("--host", default="127.0.0.1")
@@ -99,10 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="all (default): API and relay in one process; or only one of them",
     )
     p.set_defaults(func=cmd_crud)
-
-    p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
-    add_dlq_arguments(p)
-    p.set_defaults(func=cmd_dlq)
     return parser
 
 
