@@ -12,12 +12,13 @@ import pytest
 
 from services.cli import build_parser, main
 from services.ops import dlq_command
+from services.ops.dlq import fresh_headers, summarize
 from services.runtime.amqp import AmqpBus
 from services.runtime.amqp_admin import AmqpQueueAdmin
 from services.runtime.bus import Bus, Delivery, OutgoingMessage
 from services.runtime.errors import Permanent
 from services.runtime.memory import MemoryBroker, MemoryBus
-from services.runtime.queues import QueueAdmin
+from services.runtime.queues import QueueAdmin, QueuedMessage
 from services.runtime.worker import Action, DeadLetter, Worker
 from shared.topology import (
     EVENTS_EXCHANGE,
@@ -209,3 +210,25 @@ def test_the_cli_reads_the_broker_url_from_the_environment(
     assert f"message id:  {message_id}" in capsys.readouterr().out
     assert main(["dlq", "purge", "--yes", "--queue", INBOUND_QUEUE.name]) == 0
     assert "purged" in capsys.readouterr().out
+
+
+def test_a_message_the_broker_dead_lettered_itself_is_summarized_from_x_death() -> None:
+    # A quorum queue's delivery limit dead-letters without the worker's headers.
+    message = QueuedMessage(
+        message_id="m1",
+        routing_key=WORK.dead_letter,
+        body=b"{}",
+        headers={
+            "x-first-death-reason": "delivery_limit",
+            "x-death": [{"reason": "delivery_limit", "routing-keys": ["customer.updated"]}],
+        },
+    )
+    summary = summarize(message)
+    assert (summary.reason, summary.attempts, summary.routing_key) == (
+        "delivery_limit",
+        None,
+        "customer.updated",
+    )
+    assert fresh_headers({**message.headers, HEADER_ATTEMPTS: 3, "x-trace": "t"}) == {
+        "x-trace": "t"
+    }
