@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
 
@@ -52,6 +53,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from services.ops import dlq_command
+    from services.ops.settings import OpsSettings
+
+    settings = load(OpsSettings)
+    configure_logging("dlq", settings.log_level)
+    return asyncio.run(dlq_command.main(settings, args, sys.stdout))
+
+
 def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
@@ -78,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
+    add_dlq_arguments(p)
+    p.set_defaults(func=cmd_dlq)
 
     p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
     p.add_argument("--host", default="127.0.0.1")

@@ -26,6 +26,7 @@ from shared.topology import (
     HEADER_ATTEMPTS,
     HEADER_LAST_ERROR,
     HEADER_REASON,
+    HEADER_ROUTING_KEY,
     HEADER_SOURCE_QUEUE,
     WorkQueue,
 )
@@ -169,7 +170,11 @@ class Worker:
             routing_key=queue,
             body=delivery.body,
             message_id=delivery.message_id,
-            headers={**delivery.headers, **headers},
+            headers={
+                HEADER_ROUTING_KEY: delivery.headers.get(HEADER_ROUTING_KEY, delivery.routing_key),
+                **delivery.headers,
+                **headers,
+            },
         )
         (result,) = await self.bus.publish("", [message])
         if result is not None:

@@ -1,0 +1,1 @@
+"""Operators' tools: commands that inspect and repair a running twoway."""

@@ -1,0 +1,196 @@
+"""``compose.yaml`` and ``.env.example`` against the code: what ``docker compose up`` relies on.
+
+No Docker needed: the file is read as data and checked against the ``twoway`` parser and the
+settings classes, so a renamed sub-command or setting breaks this test, not a deployment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import pkgutil
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+import services
+from services.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+SCALABLE = ("relay", "stripe-sync")
+
+# Sub-commands other branches are adding. While one is missing from the parser its compose
+# command is accepted by name (and its variables below by these lists); once it lands, its
+# command line is parsed for real and its variables are checked against its settings class.
+FUTURE_COMMANDS: dict[str, set[str]] = {
+    "stripe-sync": {"STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_RATE_LIMIT"},
+    "webhook-gateway": {"STRIPE_WEBHOOK_SECRET"},
+}
+
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?+])[^}]*)?\}")
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("twoway has no sub-commands")
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable some ``BaseSettings`` class under ``services`` reads."""
+    importlib.import_module("services.runtime.settings")
+    for package in pkgutil.iter_modules(services.__path__):
+        name = f"services.{package.name}.settings"
+        if package.ispkg and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    known: set[str] = set()
+    pending: list[type[BaseSettings]] = [BaseSettings]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("services."):
+            continue
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for field_name, info in cls.model_fields.items():
+            alias = info.validation_alias
+            if isinstance(alias, AliasChoices):
+                known.update(str(choice) for choice in alias.choices)
+            elif isinstance(alias, str):
+                known.add(alias)
+            else:
+                known.add(prefix + (info.alias or field_name))
+    return {name.upper() for name in known}
+
+
+def is_twoway(service: dict[str, Any]) -> bool:
+    return list(service.get("command", []))[:1] == ["twoway"]
+
+
+def with_defaults(text: str) -> str:
+    """``${VAR:-default}`` -> ``default``: the value compose uses when ``.env`` is silent."""
+    return INTERPOLATION.sub(lambda m: m.group(0)[2:-1].partition("-")[2], text)
+
+
+def host_ports(service: dict[str, Any]) -> list[str]:
+    """The host side of each published port ("" when only the container port is given)."""
+    found = []
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            found.append(with_defaults(str(entry.get("published", ""))))
+            continue
+        parts = with_defaults(str(entry)).split(":")
+        found.append(parts[-2] if len(parts) >= 2 else "")
+    return found
+
+
+def depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    deps = service.get("depends_on", {})
+    if isinstance(deps, list):
+        return {name: {"condition": "service_started"} for name in deps}
+    return dict(deps)
+
+
+def test_the_expected_services_run_the_expected_commands() -> None:
+    commands: dict[str, list[str]] = {name: s.get("command", []) for name, s in SERVICES.items()}
+    assert commands["crud"][:4] == ["twoway", "crud", "--role", "api"]
+    assert commands["relay"] == ["twoway", "crud", "--role", "relay"]
+    assert commands["migrate"] == ["twoway", "migrate"]
+    assert commands["stripe-sync"][:2] == ["twoway", "stripe-sync"]
+    assert commands["webhook-gateway"][:2] == ["twoway", "webhook-gateway"]
+    assert commands["localstripe"][0] == "localstripe"
+    assert SERVICES["localstripe"]["profiles"] == ["localstripe"]
+    assert SERVICES["mysql"]["image"].startswith("mysql:8")
+    assert "management" in SERVICES["rabbitmq"]["image"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SERVICES.items() if is_twoway(s)))
+def test_every_twoway_command_is_a_real_sub_command(name: str) -> None:
+    argv = list(SERVICES[name]["command"])[1:]
+    available = subcommands()
+    if argv[0] not in available:
+        assert argv[0] in FUTURE_COMMANDS, f"{name}: `twoway {argv[0]}` does not exist"
+        return
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit:
+        pytest.fail(f"{name}: `twoway {' '.join(argv)}` is rejected by the parser")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SERVICES.items() if is_twoway(s)))
+def test_every_variable_set_on_a_twoway_service_is_a_setting(name: str) -> None:
+    known = settings_variables()
+    command = SERVICES[name]["command"][1]
+    if command not in subcommands():
+        known |= FUTURE_COMMANDS.get(command, set())
+    unknown = set(SERVICES[name].get("environment", {})) - known
+    assert not unknown, f"{name} sets variables no settings class reads: {sorted(unknown)}"
+
+
+def test_env_example_and_compose_name_the_same_variables() -> None:
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    interpolated = set(INTERPOLATION.findall((ROOT / "compose.yaml").read_text()))
+    assert interpolated - example == set(), "used in compose.yaml, missing from .env.example"
+    assert example - interpolated == set(), "in .env.example, never passed by compose.yaml"
+    twoway_style = {v for v in example if v.startswith(("TWOWAY_", "STRIPE_"))}
+    future = set().union(*FUTURE_COMMANDS.values())
+    assert twoway_style - settings_variables() - future == set()
+
+
+def test_depends_on_targets_exist_and_can_be_waited_for() -> None:
+    for name, service in SERVICES.items():
+        for target, rule in depends_on(service).items():
+            assert target in SERVICES, f"{name} depends on unknown service {target}"
+            condition = rule.get("condition", "service_started")
+            if condition == "service_healthy":
+                assert "healthcheck" in SERVICES[target], f"{target} has no healthcheck"
+            if condition == "service_completed_successfully":
+                assert SERVICES[target].get("restart") == "no", f"{target} is not one-shot"
+            # A dependency on a profiled service fails `docker compose up` without the profile.
+            assert "profiles" not in SERVICES[target] or rule.get("required") is False
+
+
+def test_twoway_services_wait_for_the_schema_and_the_broker() -> None:
+    for name in ("crud", "relay", "stripe-sync"):
+        deps = depends_on(SERVICES[name])
+        assert deps["migrate"]["condition"] == "service_completed_successfully", name
+        assert deps["rabbitmq"]["condition"] == "service_healthy", name
+    assert depends_on(SERVICES["migrate"])["mysql"]["condition"] == "service_healthy"
+
+
+def test_no_two_services_publish_the_same_host_port() -> None:
+    published = [p for s in SERVICES.values() for p in host_ports(s) if p]
+    assert published, "nothing published: the parsing above is broken"
+    assert all(p.isdigit() for p in published), published
+    assert len(published) == len(set(published)), published
+
+
+@pytest.mark.parametrize("name", SCALABLE)
+def test_scalable_services_have_no_fixed_name_or_host_port(name: str) -> None:
+    service = SERVICES[name]
+    assert "container_name" not in service
+    assert not any(host_ports(service)), f"{name} publishes a host port: --scale would clash"
+
+
+def test_images_come_from_the_repository_dockerfile() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim AS base$", dockerfile, re.M)
+    targets = set(re.findall(r"^FROM \S+ AS (\S+)$", dockerfile, re.M))
+    for name, service in SERVICES.items():
+        if "build" in service:
+            assert service["build"]["target"] in targets, name
+    assert SERVICES["localstripe"]["build"]["target"] == "demo"
+    assert 'pip install ".[demo]"' in dockerfile
