@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from services.runtime.bus import Bus, BusError, Delivery, OutgoingMessage
+from services.runtime.cancel import raise_if_cancelling
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.metrics import MESSAGES_CONSUMED, MESSAGES_SETTLED
 from shared.topology import (
@@ -114,6 +115,7 @@ class Worker:
         except asyncio.CancelledError:
             raise  # shutting down: leave it unacked, the broker redelivers it
         except Exception as exc:
+            raise_if_cancelling()  # stopping mid-handler: leave it unacked, as above
             error = exc
             if not isinstance(exc, Retryable | Permanent):
                 log.exception("unexpected error handling %s", delivery.message_id)
@@ -189,6 +191,7 @@ class Worker:
             try:
                 await self.bus.consume(self.queue, self.handle, self.prefetch)
             except BusError as exc:
+                raise_if_cancelling()
                 log.warning("consumer of %s lost the broker: %s", self.queue.name, exc)
             if loop.time() - started > 30:
                 pause = 0.2  # it had been running fine: start the backoff over

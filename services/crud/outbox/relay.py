@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from services.crud.outbox.writer import OutboxSignal
 from services.runtime.bus import Bus, BusError, OutgoingMessage
+from services.runtime.cancel import raise_if_cancelling
 from services.runtime.db import dialect, is_transient
 from services.runtime.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
 from shared.topology import EVENTS_EXCHANGE
@@ -80,6 +81,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                raise_if_cancelling()
                 if not (isinstance(exc, BusError) or is_transient(exc)):
                     log.exception("relay failed")
                 else:

@@ -1,0 +1,1 @@
+"""``twoway dev``: every role in one process, with embedded defaults for a first look."""
