@@ -222,3 +222,29 @@ async def test_published_rows_are_purged_after_retention(
     assert await relay.purge() == 1
     rows = await conn.execute_query_dict("SELECT COUNT(*) AS n FROM outbox")
     assert rows[0]["n"] == 2  # the fresh published row and the unpublished one stay
+
+
+async def test_relay_stops_when_cancelled_even_if_the_driver_masks_the_cancellation(
+    settings: CrudSettings, db: None, broker: Broker
+) -> None:
+    service = CustomerService(on_commit=lambda: None)
+    await service.create({"name": "x", "email": "c@x.io", "phone": None, "metadata": {}})
+    bus = make_bus(settings)
+    started = asyncio.Event()
+
+    async def masked(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            # What aiomysql does when cancelled mid-query: its own error, not CancelledError.
+            raise RuntimeError("Cancelled during execution") from None
+
+    bus.publish = masked  # type: ignore[method-assign]
+    task = asyncio.create_task(Relay(bus, OutboxSignal()).run())
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done, "the relay kept running after it was cancelled"
+    assert task.cancelled()
+    await bus.close()
