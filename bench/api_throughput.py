@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pymysql
 
-from bench._common import DB_NAME, fresh_database, fresh_vhost
+from bench._common import DB_NAME, ensure_vhost, fresh_database
 from services.crud.migrate import migrate
 from services.crud.settings import CrudSettings
 
@@ -83,7 +83,7 @@ def run_server(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def main(seconds: int) -> None:
-    db_url, amqp_url = fresh_database(), fresh_vhost()
+    db_url, amqp_url = fresh_database(), ensure_vhost()
     asyncio.run(migrate(CrudSettings(database_url=db_url)))
     env = {
         **os.environ,

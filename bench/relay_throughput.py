@@ -18,7 +18,7 @@ import uuid
 import aio_pika
 from tortoise import connections
 
-from bench._common import fresh_database, fresh_vhost
+from bench._common import ensure_vhost, fresh_database
 from services.crud.entities import model_modules
 from services.crud.migrate import migrate
 from services.crud.outbox.relay import Relay, RelayConfig
@@ -114,7 +114,7 @@ async def relay_run(url: str, rows: list[tuple[str, str, str]]) -> float:
 
 
 async def main(n: int) -> None:
-    db_url, amqp_url = fresh_database(), fresh_vhost()
+    db_url, amqp_url = fresh_database(), ensure_vhost()
     settings = CrudSettings(database_url=db_url, amqp_url=amqp_url)
     await migrate(settings)
     await init_db(db_url, model_modules())
@@ -122,6 +122,7 @@ async def main(n: int) -> None:
     await bus.connect()  # declares the topology
     await bus.close()
     rows = payloads(n)
+    await purge(amqp_url)
     bare, relayed = [], []
     for _ in range(3):
         bare.append(await bare_loop(amqp_url, rows))
