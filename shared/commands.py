@@ -58,6 +58,11 @@ class CustomerUpsert(_Command):
     type: Literal["inbound.customer.upsert"] = "inbound.customer.upsert"
     entity: Literal[EntityKind.CUSTOMER] = EntityKind.CUSTOMER
     data: CustomerSnapshot
+    initial: bool = False
+    """The provider's first event for this object (Stripe: ``customer.created``).
+
+    ``occurred_at`` has whole seconds only; a tie with a change already applied is then broken
+    in favour of that change, since the creation must have come first."""
 
 
 class CustomerDelete(_Command):

@@ -11,7 +11,8 @@ Rules, in order:
 - gone: the link is a tombstone (or the local entity was deleted here) -> recorded, skipped;
   a delete is final at the provider, so nothing may bring the entity back;
 - stale: older than the newest command applied for this link -> recorded, skipped. Equal times
-  apply: providers stamp whole seconds, and re-applying the same content is a no-op;
+  apply (providers stamp whole seconds, and re-applying the same content is a no-op), except an
+  object's initial event, which must be older than any change it ties with;
 - no-op: the provider's state equals the local state (typically the echo of our own outbound
   write) -> no version bump, no event, so nothing goes back out.
 """
@@ -156,7 +157,9 @@ async def _upsert(
     if link is not None and (link.deleted or (customer is None and link.entity_id is not None)):
         return Outcome.GONE
     newest = link.inbound_occurred_at if link is not None else None
-    if newest is not None and command.occurred_at < newest:
+    if newest is not None and (
+        command.occurred_at < newest or (command.initial and command.occurred_at == newest)
+    ):
         return Outcome.STALE
     fields = _fields(command.data)
     if customer is None:

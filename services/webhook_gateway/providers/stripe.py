@@ -87,7 +87,7 @@ class StripeWebhooks(WebhookProvider):
                 phone=obj.get("phone"),
                 metadata={k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY},
             )
-            return [CustomerUpsert(**common, data=snapshot)]
+            return [CustomerUpsert(**common, data=snapshot, initial=kind == "customer.created")]
         except ValidationError as exc:
             raise MalformedPayload(
                 f"unexpected customer fields: {exc.error_count()} errors"
