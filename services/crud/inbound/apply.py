@@ -184,8 +184,6 @@ async def _delete(
     customer: Customer | None,
 ) -> Outcome:
     # No staleness check: a provider deletes an object last, whatever the timestamps say.
-    if link is not None and link.deleted:
-        return Outcome.GONE
     outcome = Outcome.GONE
     if customer is not None:
         await service.remove(conn, customer, Origin.STRIPE)
