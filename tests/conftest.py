@@ -245,5 +245,7 @@ async def crud_inbound(
     """The CRUD service with its inbound consumer (API + relay + inbound) on a real port."""
     app = create_app(settings, Roles(own_database=False, inbound=True))
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        # Declare the topology now, so a test's first publish already finds the inbound queue.
+        await app.state.runtime.bus.connect()
         client.app = app  # type: ignore[attr-defined]
         yield client
