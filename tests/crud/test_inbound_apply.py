@@ -159,3 +159,31 @@ async def test_a_provider_state_twoway_cannot_hold_is_refused_whole(
         await apply(upsert(**fields))
     assert await Customer.all().count() == 0
     assert await outbox() == [] and await inbox_outcomes() == []
+
+
+async def test_echoes_of_earlier_local_writes_change_nothing_in_any_order(db: None) -> None:
+    """N writes through the app, then Stripe's echo of each, late and shuffled: no loop."""
+    svc = service()
+    local = await svc.create({"name": "v0", "email": "ada@example.com", "metadata": {}})
+    for i in range(1, 6):
+        await svc.update(local.id, {"name": f"v{i}"})
+    echoes = [upsert(i, local_id=local.id, initial=i == 0, name=f"v{i}") for i in range(6)]
+    for echo in [echoes[k] for k in (3, 0, 5, 1, 4, 2)]:
+        assert await apply(echo) in (Outcome.ECHO, Outcome.NOOP, Outcome.STALE)
+    customer = await Customer.get(id=local.id)
+    assert (customer.name, customer.version) == ("v5", 6)
+    events = await outbox()
+    assert len(events) == 6
+    assert {json.loads(e["payload"])["origin"] for e in events} == {"app"}
+
+
+async def test_a_stripe_change_back_to_an_old_value_is_applied(db: None) -> None:
+    svc = service()
+    local = await svc.create({"name": "A", "email": "ada@example.com", "metadata": {}})
+    await svc.update(local.id, {"name": "B"})
+    assert await apply(upsert(1, local_id=local.id, name="A")) is Outcome.ECHO
+    assert await apply(upsert(2, local_id=local.id, name="C")) is Outcome.APPLIED
+    # After Stripe's own change, "A" is no longer an echo of ours: someone set it there.
+    assert await apply(upsert(3, local_id=local.id, name="A")) is Outcome.APPLIED
+    customer = await Customer.get(id=local.id)
+    assert (customer.name, customer.version) == ("A", 4)

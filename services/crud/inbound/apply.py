@@ -14,7 +14,11 @@ Rules, in order:
   apply (providers stamp whole seconds, and re-applying the same content is a no-op), except an
   object's initial event, which must be older than any change it ties with;
 - no-op: the provider's state equals the local state (typically the echo of our own outbound
-  write) -> no version bump, no event, so nothing goes back out.
+  write) -> no version bump, no event, so nothing goes back out;
+- echo: the provider's state equals one this service itself sent out since the provider's last
+  change (an earlier write's echo, overtaken by later local writes still on their way out) ->
+  skipped like a no-op. Applying it would briefly revert the data and bump the version, and the
+  later writes' echoes would do it again: a loop that only ends when the echoes run out.
 """
 
 from __future__ import annotations
@@ -33,9 +37,14 @@ from services.crud.customers.models import Customer
 from services.crud.customers.schemas import CustomerCreate
 from services.crud.inbound.models import InboxEntry
 from services.crud.links.models import ExternalLink
+from services.crud.outbox.models import OutboxEvent
 from services.runtime.db import retry_transient
 from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
+from shared.events import CustomerEvent, parse_event
 from shared.kinds import Origin
+
+# How far back in an entity's outbox history an echo is looked for.
+ECHO_LOOKBACK = 100
 
 Command = CustomerUpsert | CustomerDelete
 
@@ -44,6 +53,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     NOOP = "noop"
     STALE = "stale"
+    ECHO = "echo"
     GONE = "gone"
     DUPLICATE = "duplicate"
 
@@ -165,16 +175,41 @@ async def _upsert(
     if customer is None:
         customer = await service.insert(conn, fields, Origin.STRIPE)
         outcome = Outcome.APPLIED
+    elif all(getattr(customer, k) == v for k, v in fields.items()):
+        outcome = Outcome.NOOP
+    elif await _own_write(conn, customer, fields, command):
+        outcome = Outcome.ECHO
     else:
-        changed = await service.change(conn, customer, fields, Origin.STRIPE)
-        outcome = Outcome.APPLIED if changed else Outcome.NOOP
+        await service.change(conn, customer, fields, Origin.STRIPE)
+        outcome = Outcome.APPLIED
     link = link or _new_link(command)
     link.entity_id = customer.id
-    # Local state now equals the provider's: that version needs no outbound sync.
-    link.synced_version = customer.version
-    link.status = "synced"
+    if outcome is not Outcome.ECHO:
+        # Local state now equals the provider's: that version needs no outbound sync.
+        link.synced_version = customer.version
+        link.status = "synced"
     await _save_link(conn, link, command, deleted=False)
     return outcome
+
+
+async def _own_write(
+    conn: BaseDBAsyncClient, customer: Customer, fields: dict[str, Any], command: Command
+) -> bool:
+    """Whether ``fields`` is a state this service sent out since the provider's last change."""
+    payloads = (
+        await OutboxEvent.filter(entity=command.entity.value, entity_id=customer.id)
+        .using_db(conn)
+        .order_by("-id")
+        .limit(ECHO_LOOKBACK)
+        .values_list("payload", flat=True)
+    )
+    for payload in payloads:
+        event = parse_event(str(payload))
+        if not isinstance(event, CustomerEvent) or event.origin.value == command.provider.value:
+            break  # older writes were overtaken by the provider's own change
+        if {k: getattr(event.data, k) for k in fields} == fields:
+            return True
+    return False
 
 
 async def _delete(
