@@ -13,9 +13,10 @@ A delivery is verified, normalized and published with confirms before it is answ
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -57,7 +58,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def webhook_endpoint(
     provider: WebhookProvider, bus: Callable[[], Bus], settings: GatewaySettings
-) -> Callable[[Request], object]:
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             body = await read_body(request, settings.max_body_bytes)
@@ -85,10 +86,13 @@ def webhook_endpoint(
             for c in commands
         ]
         try:
-            results = await bus().publish(
-                COMMANDS_EXCHANGE, messages, timeout=settings.publish_timeout_s
+            # One deadline for the whole hand-off: a (re)connect to a broker that accepts the
+            # TCP connection but never answers must end in a 503 too, not in a hung request.
+            results = await asyncio.wait_for(
+                bus().publish(COMMANDS_EXCHANGE, messages, timeout=settings.publish_timeout_s),
+                settings.publish_timeout_s,
             )
-        except BusError as exc:
+        except (BusError, TimeoutError) as exc:
             results = [exc]
         failed = [r for r in results if r is not None]
         if failed:
