@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus, BusError, OutgoingMessage
+from services.runtime.http import BodyTooLarge, read_limited_body
 from services.webhook_gateway.providers import PROVIDERS
 from services.webhook_gateway.providers.base import WebhookProvider, WebhookRejected
 from services.webhook_gateway.settings import GatewaySettings
@@ -34,26 +35,8 @@ from shared.topology import COMMANDS_EXCHANGE
 log = logging.getLogger(__name__)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def webhook_endpoint(
@@ -61,7 +44,7 @@ def webhook_endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
-            body = await read_body(request, settings.max_body_bytes)
+            body = await read_limited_body(request, settings.max_body_bytes)
         except BodyTooLarge:
             return error(
                 413, "payload_too_large", f"the body is over {settings.max_body_bytes} bytes"
