@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
+    p = sub.add_parser(
+        "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
