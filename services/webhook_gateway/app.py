@@ -71,10 +71,10 @@ def webhook_endpoint(
         try:
             # One deadline for the whole hand-off: a (re)connect to a broker that accepts the
             # TCP connection but never answers must end in a 503 too, not in a hung request.
-            results = await asyncio.wait_for(
-                bus().publish(COMMANDS_EXCHANGE, messages, timeout=settings.publish_timeout_s),
-                settings.publish_timeout_s,
-            )
+            async with asyncio.timeout(settings.publish_timeout_s):
+                results = await bus().publish(
+                    COMMANDS_EXCHANGE, messages, timeout=settings.publish_timeout_s
+                )
         except (BusError, TimeoutError) as exc:
             results = [exc]
         failed = [r for r in results if r is not None]
