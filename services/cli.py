@@ -68,7 +68,11 @@ def cmd_crud(args: argparse.Namespace) -> int:
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level)
-    roles = Roles(api=args.role in ("all", "api"), relay=args.role in ("all", "relay"))
+    roles = Roles(
+        api=args.role in ("all", "api"),
+        relay=args.role in ("all", "relay"),
+        inbound=args.role in ("all", "inbound"),
+    )
     if roles.api:
         _serve(create_app(settings, roles), args.host, args.port)
         return 0
@@ -79,6 +83,16 @@ def cmd_crud(args: argparse.Namespace) -> int:
             await _wait_for_signal()
 
     asyncio.run(background_only())
+    return 0
+
+
+def cmd_webhook_gateway(args: argparse.Namespace) -> int:
+    from services.webhook_gateway.app import create_app
+    from services.webhook_gateway.settings import GatewaySettings
+
+    settings = load(GatewaySettings)
+    configure_logging("webhook_gateway", settings.log_level)
+    _serve(create_app(settings), args.host, args.port)
     return 0
 
 
@@ -93,16 +107,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_dlq_arguments(p)
     p.set_defaults(func=cmd_dlq)
 
-    p = sub.add_parser("crud", help="run the CRUD HTTP API and the outbox relay")
+    p = sub.add_parser(
+        "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
         "--role",
-        choices=["all", "api", "relay"],
+        choices=["all", "api", "relay", "inbound"],
         default="all",
-        help="all (default): API and relay in one process; or only one of them",
+        help="all (default): API, relay and inbound consumer in one process; or only one",
     )
     p.set_defaults(func=cmd_crud)
+
+    p = sub.add_parser(
+        "webhook-gateway",
+        help="receive providers' webhooks (POST /webhooks/stripe) and hand them to the broker",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.set_defaults(func=cmd_webhook_gateway)
     return parser
 
 

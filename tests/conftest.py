@@ -28,6 +28,8 @@ from services.crud.migrate import migrate
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
+from services.webhook_gateway.app import create_app as create_gateway_app
+from services.webhook_gateway.settings import GatewaySettings
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.stripe_fake import FakeStripe
 
@@ -39,6 +41,7 @@ DATABASE_URL = f"mysql://root:@{DB_HOST}:3306/{DB_NAME}"
 VHOST = NAMESPACE
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 TEST_RETRY_DELAYS_MS = (200, 500, 1000)
+WEBHOOK_SECRET = "whsec_twoway_test_secret"
 
 
 @pytest.fixture(scope="session")
@@ -218,6 +221,38 @@ async def crud(
     """The CRUD service (API + relay) on a real port; an HTTP client pointed at it."""
     app = create_app(settings, Roles(own_database=False))
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
+def gateway_settings(test_vhost: str) -> GatewaySettings:
+    return GatewaySettings(
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        amqp_url=test_vhost,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+    )
+
+
+@pytest.fixture
+async def gateway(
+    gateway_settings: GatewaySettings, broker: Broker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The webhook gateway on a real port, publishing to the test vhost."""
+    app = create_gateway_app(gateway_settings)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def crud_inbound(
+    settings: CrudSettings, db: None, broker: Broker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRUD service with its inbound consumer (API + relay + inbound) on a real port."""
+    app = create_app(settings, Roles(own_database=False, inbound=True))
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        # Declare the topology now, so a test's first publish already finds the inbound queue.
+        await app.state.runtime.bus.connect()
         client.app = app  # type: ignore[attr-defined]
         yield client
 

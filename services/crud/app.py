@@ -26,6 +26,7 @@ from services.crud.http import (
     internal_error_handler,
     unavailable_handler,
 )
+from services.crud.inbound.consumer import inbound_worker
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 class Roles:
     api: bool = True
     relay: bool = True
+    # Apply inbound commands (providers' changes) from the broker.
+    inbound: bool = False
     # False when the caller already opened the database (tests that share one pool).
     own_database: bool = True
 
@@ -90,6 +93,9 @@ async def running(
     try:
         if roles.relay:
             runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
+        if roles.inbound:
+            worker = inbound_worker(runtime.bus, runtime.signal.notify, settings.retry_delays_ms)
+            runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
         yield runtime
     finally:
         for task in runtime.tasks:

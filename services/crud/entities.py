@@ -27,7 +27,11 @@ ENTITIES.register(
     EntitySlice("services.crud.customers.models", list(customer_routes.routes)),
 )
 
-INFRA_MODELS = ("services.crud.outbox.models", "services.crud.links.models")
+INFRA_MODELS = (
+    "services.crud.outbox.models",
+    "services.crud.links.models",
+    "services.crud.inbound.models",
+)
 
 
 def model_modules() -> list[str]:

@@ -12,15 +12,17 @@ localstripe (GPL) is only ever loaded here, in the test process. In front of it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import stripe
 from aiohttp import web
 
 API_KEY = "sk_test_twoway_fake_key"
@@ -109,6 +111,20 @@ class FakeStripe:
             await self._http.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[stripe.StripeClient]:
+        """A stripe SDK client on this fake (as a user's code or the dashboard would act)."""
+        http_client = stripe.HTTPXClient()
+        try:
+            yield stripe.StripeClient(
+                API_KEY,
+                http_client=http_client,
+                base_addresses={"api": self.url},
+                max_network_retries=0,
+            )
+        finally:
+            await http_client.close_async()
 
     # --- webhooks --------------------------------------------------------------------------
     async def register_webhook(

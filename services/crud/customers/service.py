@@ -78,6 +78,44 @@ def _check(customer: Customer | None, expected: set[int] | None) -> Customer:
     return customer
 
 
+async def insert(conn: BaseDBAsyncClient, fields: dict[str, Any], origin: Origin) -> Customer:
+    """Create a customer and its ``created`` event on ``conn``, inside the caller's transaction."""
+    now = datetime.now(UTC)
+    customer = await Customer.create(
+        using_db=conn, id=new_id(), version=1, created_at=now, updated_at=now, **fields
+    )
+    await record_event(conn, customer, Action.CREATED, origin)
+    return customer
+
+
+async def change(
+    conn: BaseDBAsyncClient, customer: Customer, changes: dict[str, Any], origin: Origin
+) -> bool:
+    """Apply ``changes`` to a locked ``customer``; False (no version, no event) if none differ."""
+    diff = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+    if not diff:
+        return False
+    for key, value in diff.items():
+        setattr(customer, key, value)
+    customer.version += 1
+    customer.updated_at = datetime.now(UTC)
+    await customer.save(using_db=conn)
+    await record_event(conn, customer, Action.UPDATED, origin)
+    return True
+
+
+async def remove(conn: BaseDBAsyncClient, customer: Customer, origin: Origin) -> None:
+    """Delete a locked ``customer`` and write its ``deleted`` event."""
+    # The event carries the last snapshot; its version is one past it so that consumers order
+    # the delete after every update.
+    await record_event(conn, customer, Action.DELETED, origin, version=customer.version + 1)
+    await customer.delete(using_db=conn)
+
+
+async def lock(conn: BaseDBAsyncClient, customer_id: str) -> Customer | None:
+    return await Customer.filter(id=customer_id).using_db(conn).select_for_update().first()
+
+
 class CustomerService:
     """Writes customers; ``on_commit`` is called after every commit that wrote an event."""
 
@@ -86,18 +124,8 @@ class CustomerService:
 
     async def create(self, fields: dict[str, Any], origin: Origin = Origin.APP) -> Customer:
         async def tx() -> Customer:
-            now = datetime.now(UTC)
             async with in_transaction() as conn:
-                customer = await Customer.create(
-                    using_db=conn,
-                    id=new_id(),
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    **fields,
-                )
-                await record_event(conn, customer, Action.CREATED, origin)
-            return customer
+                return await insert(conn, fields, origin)
 
         try:
             customer = await retry_transient(tx)
@@ -119,20 +147,8 @@ class CustomerService:
         async def tx() -> Customer:
             nonlocal changed
             async with in_transaction() as conn:
-                found = (
-                    await Customer.filter(id=customer_id).using_db(conn).select_for_update().first()
-                )
-                customer = _check(found, expected)
-                diff = {k: v for k, v in changes.items() if getattr(customer, k) != v}
-                changed = bool(diff)
-                if not changed:
-                    return customer
-                for key, value in diff.items():
-                    setattr(customer, key, value)
-                customer.version += 1
-                customer.updated_at = datetime.now(UTC)
-                await customer.save(using_db=conn)
-                await record_event(conn, customer, Action.UPDATED, origin)
+                customer = _check(await lock(conn, customer_id), expected)
+                changed = await change(conn, customer, changes, origin)
             return customer
 
         try:
@@ -148,16 +164,8 @@ class CustomerService:
     ) -> None:
         async def tx() -> None:
             async with in_transaction() as conn:
-                found = (
-                    await Customer.filter(id=customer_id).using_db(conn).select_for_update().first()
-                )
-                customer = _check(found, expected)
-                # The event carries the last snapshot; its version is one past it so that
-                # consumers order the delete after every update.
-                await record_event(
-                    conn, customer, Action.DELETED, origin, version=customer.version + 1
-                )
-                await customer.delete(using_db=conn)
+                customer = _check(await lock(conn, customer_id), expected)
+                await remove(conn, customer, origin)
 
         await retry_transient(tx)
         self.on_commit()

@@ -1,0 +1,1 @@
+"""Applying inbound commands (a provider's changes) to the data this service owns."""

@@ -1,0 +1,61 @@
+"""The inbound consumer: commands from ``twoway.crud.inbound`` into ``apply``.
+
+Failures map onto the one worker policy (``services.runtime.worker``): a malformed command or a
+state twoway cannot hold is dead-lettered at once; a write that raced another is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+from tortoise.exceptions import IntegrityError
+
+from services.crud.inbound.apply import Conflict, Outcome, Unrepresentable, apply
+from services.runtime.bus import Bus, Delivery
+from services.runtime.errors import Permanent, Retryable
+from services.runtime.worker import Worker
+from shared.commands import parse_command
+from shared.topology import INBOUND_QUEUE
+
+log = logging.getLogger(__name__)
+
+
+class InboundHandler:
+    def __init__(self, on_commit: Callable[[], None]) -> None:
+        self.on_commit = on_commit
+
+    async def __call__(self, delivery: Delivery) -> None:
+        try:
+            command = parse_command(delivery.body)
+        except ValidationError as exc:
+            raise Permanent(
+                f"not an inbound command: {exc.error_count()} errors", "malformed"
+            ) from None
+        try:
+            outcome = await apply(command)
+        except Conflict as exc:
+            raise Permanent(str(exc), "link_conflict") from None
+        except Unrepresentable as exc:
+            raise Permanent(str(exc), "unrepresentable") from None
+        except IntegrityError as exc:
+            # Another transaction wrote the same customer or link first; the retry sees it.
+            raise Retryable(f"concurrent write: {exc}") from None
+        if outcome is Outcome.APPLIED:
+            self.on_commit()
+        log.info(
+            "inbound command",
+            extra={
+                "provider": command.provider.value,
+                "provider_event_id": command.provider_event_id,
+                "external_id": command.external_id,
+                "outcome": outcome.value,
+            },
+        )
+
+
+def inbound_worker(
+    bus: Bus, on_commit: Callable[[], None], delays_ms: Sequence[int], prefetch: int = 50
+) -> Worker:
+    return Worker(bus, INBOUND_QUEUE, InboundHandler(on_commit), delays_ms, prefetch=prefetch)

@@ -1,0 +1,47 @@
+"""The provider plug-in point: verify a raw delivery, then normalize it into commands.
+
+    WebhookRejected        -- the delivery is refused; nothing is published
+    ├── BadSignature       -- 400: missing, malformed, wrong or out-of-tolerance signature
+    └── MalformedPayload   -- 400: signed, but not an event this provider would send
+
+A provider answers an event type twoway does not handle with no commands: the gateway still
+answers 2xx, or the provider would retry it for days.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.commands import CustomerDelete, CustomerUpsert
+from shared.kinds import Provider
+
+Command = CustomerUpsert | CustomerDelete
+
+
+class WebhookRejected(Exception):
+    status = 400
+    code = "rejected"
+
+
+class BadSignature(WebhookRejected):
+    code = "bad_signature"
+
+
+class MalformedPayload(WebhookRejected):
+    code = "malformed_payload"
+
+
+class WebhookProvider(ABC):
+    """One provider's webhooks. Stateless; one instance serves every delivery."""
+
+    provider: Provider
+
+    @abstractmethod
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> Mapping[str, Any]:
+        """Check the delivery is authentic and parse it; raise ``WebhookRejected`` if not."""
+
+    @abstractmethod
+    def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
+        """The commands a verified event asks for; none for event types twoway ignores."""

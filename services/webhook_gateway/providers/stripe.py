@@ -1,0 +1,117 @@
+"""Stripe webhooks: ``Stripe-Signature`` verification and ``customer.*`` normalization."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from pydantic import SecretStr, ValidationError
+
+from services.webhook_gateway.providers.base import (
+    BadSignature,
+    Command,
+    MalformedPayload,
+    WebhookProvider,
+)
+from services.webhook_gateway.settings import GatewaySettings
+from shared.commands import LOCAL_ID_METADATA_KEY, CustomerDelete, CustomerSnapshot, CustomerUpsert
+from shared.kinds import Provider
+
+SIGNATURE_HEADER = "stripe-signature"
+UPSERT_TYPES = frozenset({"customer.created", "customer.updated"})
+DELETE_TYPE = "customer.deleted"
+
+
+class StripeWebhooks(WebhookProvider):
+    provider = Provider.STRIPE
+
+    def __init__(self, secret: SecretStr, tolerance_s: int = 300) -> None:
+        self._secret = secret
+        self._tolerance_s = tolerance_s
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> Mapping[str, Any]:
+        header = headers.get(SIGNATURE_HEADER)
+        try:
+            stripe.WebhookSignature.verify_header(
+                body, header, self._secret.get_secret_value(), self._tolerance_s
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise BadSignature(_first_sentence(str(exc))) from None
+        except UnicodeDecodeError:
+            raise BadSignature(
+                "the body is not UTF-8, so it cannot carry a valid signature"
+            ) from None
+        # The SDK bounds only the past; a timestamp far in the future is as suspect.
+        if _timestamp(header) > time.time() + self._tolerance_s:
+            raise BadSignature("the signature's timestamp is in the future")
+        try:
+            event = json.loads(body)
+        except ValueError:
+            raise MalformedPayload("the body is not valid JSON") from None
+        if not isinstance(event, dict):
+            raise MalformedPayload("the body is not a JSON object")
+        _require(event, "id", str)
+        _require(event, "type", str)
+        _require(event, "created", int)
+        return event
+
+    def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
+        kind = event["type"]
+        if kind not in UPSERT_TYPES and kind != DELETE_TYPE:
+            return []
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            raise MalformedPayload("a customer event without data.object.id")
+        metadata = obj.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise MalformedPayload("data.object.metadata is not an object")
+        common: dict[str, Any] = {
+            "provider": self.provider,
+            "provider_event_id": event["id"],
+            "provider_event_type": kind,
+            "external_id": obj["id"],
+            "local_id": metadata.get(LOCAL_ID_METADATA_KEY) or None,
+            "occurred_at": datetime.fromtimestamp(event["created"], UTC),
+        }
+        try:
+            if kind == DELETE_TYPE:
+                return [CustomerDelete(**common)]
+            snapshot = CustomerSnapshot(
+                name=obj.get("name"),
+                email=obj.get("email"),
+                phone=obj.get("phone"),
+                metadata={k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY},
+            )
+            return [CustomerUpsert(**common, data=snapshot, initial=kind == "customer.created")]
+        except ValidationError as exc:
+            raise MalformedPayload(
+                f"unexpected customer fields: {exc.error_count()} errors"
+            ) from None
+
+
+def from_settings(settings: GatewaySettings) -> StripeWebhooks:
+    return StripeWebhooks(settings.stripe_webhook_secret, settings.webhook_tolerance_s)
+
+
+def _timestamp(header: str | None) -> int:
+    # verify_header already parsed it, so the header is well formed here.
+    for item in (header or "").split(","):
+        key, _, value = item.partition("=")
+        if key == "t":
+            return int(value)
+    return 0
+
+
+def _require(event: Mapping[str, Any], key: str, kind: type) -> None:
+    value = event.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise MalformedPayload(f"the event has no valid {key!r}")
+
+
+def _first_sentence(message: str) -> str:
+    return message.split(". ", 1)[0].rstrip(".")
