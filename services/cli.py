@@ -72,6 +72,27 @@ def cmd_crud(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stripe_sync(args: argparse.Namespace) -> int:
+    from services.stripe_sync.main import main as sync_main
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    settings = load(StripeSyncSettings)
+    configure_logging("stripe_sync", settings.log_level)
+
+    async def run_until_signal() -> None:
+        worker = asyncio.create_task(sync_main(settings), name="stripe-sync")
+        stop = asyncio.create_task(_wait_for_signal())
+        done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (worker, stop):
+            task.cancel()
+        await asyncio.gather(worker, stop, return_exceptions=True)
+        if worker in done:
+            worker.result()  # the worker only ends by itself on a start-up failure: show it
+
+    asyncio.run(run_until_signal())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="all (default): API and relay in one process; or only one of them",
     )
     p.set_defaults(func=cmd_crud)
+
+    p = sub.add_parser("stripe-sync", help="send customer changes to Stripe (outbound worker)")
+    p.set_defaults(func=cmd_stripe_sync)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The outbound Stripe sync worker: customer events from the broker to Stripe."""
