@@ -58,7 +58,11 @@ def cmd_crud(args: argparse.Namespace) -> int:
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level)
-    roles = Roles(api=args.role in ("all", "api"), relay=args.role in ("all", "relay"))
+    roles = Roles(
+        api=args.role in ("all", "api"),
+        relay=args.role in ("all", "relay"),
+        consumers=args.role in ("all", "consumers"),
+    )
     if roles.api:
         _serve(create_app(settings, roles), args.host, args.port)
         return 0
@@ -105,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
         "--role",
-        choices=["all", "api", "relay"],
+        choices=["all", "api", "relay", "consumers"],
         default="all",
-        help="all (default): API and relay in one process; or only one of them",
+        help="all (default): API, relay and consumers in one process; or only one of them",
     )
     p.set_defaults(func=cmd_crud)
 

@@ -22,6 +22,7 @@ from services.crud.http import ApiError, api_error_handler, http_error_handler
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
+from services.crud.sync.consumer import sync_results_worker
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 class Roles:
     api: bool = True
     relay: bool = True
+    # Record providers' sync results (the status the API shows) from the broker.
+    consumers: bool = False
     # False when the caller already opened the database (tests that share one pool).
     own_database: bool = True
 
@@ -73,6 +76,9 @@ async def running(
     try:
         if roles.relay:
             runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
+        if roles.consumers:
+            results = sync_results_worker(runtime.bus, settings.retry_delays_ms)
+            runtime.tasks.append(asyncio.create_task(results.run(), name="sync-results"))
         yield runtime
     finally:
         for task in runtime.tasks:
