@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from tortoise import Tortoise
 
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 
 async def create_schema() -> None:
     """Create the worker's own table when it does not exist (safe to run every start)."""
-    await Tortoise.generate_schemas(safe=True)
+    with warnings.catch_warnings():
+        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
+        warnings.filterwarnings("ignore", message=".*already exists")
+        await Tortoise.generate_schemas(safe=True)
 
 
 async def main(
