@@ -4,7 +4,10 @@ A request holds its slot from the moment it is let through until ``window_s`` af
 response arrived. The server saw the request somewhere between those two instants, so no
 window of the server's clock can hold more than ``rate`` of them, whatever the network's
 jitter; the price is one round trip per window (a few per cent of the budget on loopback).
-With a backlog, slots are handed on as soon as they free up, so the whole budget is used.
+Requests are also paced, one every ``window_s / rate`` at most: a burst of the whole budget
+at once would queue at the server, stretch every round trip and so waste budget (and real
+Stripe may refuse bursts). With a backlog the worker thus sends at the budget, less one round
+trip per window.
 
 ``slow_down(seconds)`` (after a 429) holds every new request back for that long.
 """
@@ -16,6 +19,9 @@ import contextlib
 import heapq
 import time
 from collections.abc import AsyncIterator, Callable
+
+CATCH_UP = 3
+"""How many intervals of pacing a late start may make up for with requests closer together."""
 
 
 class RateLimiter:
@@ -30,6 +36,8 @@ class RateLimiter:
         self._released: list[float] = []  # heap of response times still inside a window
         self._in_flight = 0
         self._paused_until = 0.0
+        self._next_at = 0.0
+        self._interval = window_s / rate
         self._gate = asyncio.Lock()  # waiters are let through first come, first served
         self._freed = asyncio.Event()
 
@@ -42,11 +50,16 @@ class RateLimiter:
         async with self._gate:
             while True:
                 now = self._clock()
-                if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
+                not_before = max(self._paused_until, self._next_at)
+                if now < not_before:
+                    await asyncio.sleep(not_before - now)
                     continue
                 if self._busy(now) < self.rate:
                     self._in_flight += 1
+                    # Keep to the cadence even when a wake-up came late, so that timer slack
+                    # does not add up; the window check above still bounds every second.
+                    self._next_at = max(self._next_at, now - CATCH_UP * self._interval)
+                    self._next_at += self._interval
                     return
                 if self._released:
                     await asyncio.sleep(self._released[0] + self.window_s - now)
