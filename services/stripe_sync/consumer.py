@@ -116,7 +116,11 @@ class SyncHandler:
         if event.origin is Origin.STRIPE:
             # Stripe already holds this state. Its id is not in the event, though.
             link.from_provider = link.from_provider or link.external_id is None
+            link.metadata_keys = sorted(event.data.metadata)
+            link.provider_email = event.data.email
             return "synced"
+        if link.external_id is None and link.from_provider:
+            link.external_id = await self._find_at_stripe(event, link)
         if link.external_id is not None:
             await self.customers.update(
                 link.external_id,
@@ -124,16 +128,22 @@ class SyncHandler:
                 idempotency_key(event),
                 dropped_keys=set(link.metadata_keys) - set(event.data.metadata),
             )
-        elif link.from_provider:
-            raise Permanent(
-                "the customer was created in Stripe and its Stripe id is unknown to the worker",
-                "unknown_external_id",
-            )
         else:
             # A create, or an update whose create never reached Stripe: the snapshot is whole.
             link.external_id = await self.customers.create(event.data, idempotency_key(event))
         link.metadata_keys = sorted(event.data.metadata)
         return "synced"
+
+    async def _find_at_stripe(self, event: CustomerEvent, link: StripeLink) -> str:
+        """The Stripe id of a customer that was created in Stripe (never by this worker)."""
+        found = await self.customers.find(event.entity_id, link.provider_email or "")
+        if len(found) != 1:
+            raise Permanent(
+                f"the customer was created in Stripe and {len(found)} Stripe customers match "
+                f"it; creating another would duplicate it",
+                "unknown_external_id",
+            )
+        return found[0]
 
 
 async def _ensure_link(event: CustomerEvent) -> None:

@@ -21,8 +21,10 @@ class StripeLink(Model):
     # Metadata keys last written to Stripe: a key dropped locally is unset there on update.
     metadata_keys: fields.Field[list[str]] = fields.JSONField(default=list)
     # The entity first reached us as a change made in Stripe: it exists there, but its id was
-    # never told to this worker, so creating it again would duplicate it.
+    # never told to this worker, so creating it again would duplicate it: look it up instead.
     from_provider = fields.BooleanField(default=False)
+    # Its email as Stripe last told us (a change from Stripe): how to find it there again.
+    provider_email = fields.CharField(max_length=254, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

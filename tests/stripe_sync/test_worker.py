@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from services.stripe_sync.stripe.client import build_client
 from shared.events import parse_event
 from shared.kinds import Origin
 from shared.topology import HEADER_ATTEMPTS, HEADER_LAST_ERROR, HEADER_REASON, STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
-from tests.fakes.stripe_fake import FakeStripe, Fault
+from tests.fakes.stripe_fake import API_KEY, FakeStripe, Fault
 from tests.stripe_sync.conftest import (
     Publisher,
     Workers,
@@ -134,12 +135,37 @@ async def test_changes_that_came_from_stripe_are_not_sent_back(
     reports = [parse_event(m.body) for m in await results.collect(2)]
     assert [(r.version, r.status) for r in reports] == [(1, "synced"), (2, "synced")]  # type: ignore[union-attr]
     assert fake_stripe.api_calls() == []
-    # The app changes it next, but the worker never learnt its Stripe id: creating a second
-    # Stripe customer would be a duplicate, so it is dead-lettered and reported instead.
-    await publisher.events(customer_event("c1", 3))
+
+
+async def test_an_app_change_to_a_customer_made_in_stripe_updates_that_customer(
+    workers: Workers, publisher: Publisher, fake_stripe: FakeStripe
+) -> None:
+    dashboard, http_client = build_client(API_KEY, fake_stripe.url, 5.0)
+    made = await dashboard.v1.customers.create_async(
+        params={"name": "From Stripe", "email": "c1@example.com"}
+    )
+    await http_client.close_async()
+    workers.start()
+    # The inbound side turned Stripe's customer into local c1 and announced it (origin stripe).
+    await publisher.events(customer_event("c1", 1, "created", origin=Origin.STRIPE))
+    await eventually(lambda: synced("c1", 1))
+    await publisher.events(customer_event("c1", 2, name="Changed in the app"))
+    await eventually(lambda: synced("c1", 2))
+    (customer,) = stripe_customers().values()
+    assert customer.id == made.id and customer.name == "Changed in the app"
+    assert customer.metadata["twoway_id"] == "c1"
+
+
+async def test_an_app_change_to_a_stripe_customer_that_cannot_be_found_is_not_duplicated(
+    workers: Workers, publisher: Publisher, fake_stripe: FakeStripe, broker: Broker
+) -> None:
+    workers.start()
+    await publisher.events(customer_event("c1", 1, "created", origin=Origin.STRIPE))
+    await eventually(lambda: synced("c1", 1))
+    await publisher.events(customer_event("c1", 2))
     (dead,) = await eventually(lambda: broker.drain(STRIPE_SYNC_QUEUE.dead_letter, 0.1))
     assert dead.headers[HEADER_REASON] == "unknown_external_id"
-    assert fake_stripe.api_calls() == []
+    assert fake_stripe.api_calls("POST") == [] and stripe_customers() == {}
 
 
 async def test_poison_message_is_dead_lettered_at_once_with_its_body(

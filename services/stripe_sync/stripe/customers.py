@@ -31,6 +31,13 @@ def params_of(data: CustomerData, dropped_keys: Iterable[str] = ()) -> dict[str,
     }
 
 
+def _claim(customer: stripe.Customer) -> str | None:
+    """The local id a Stripe customer carries, if any."""
+    metadata = customer.to_dict().get("metadata") or {}
+    claim = metadata.get(LOCAL_ID_METADATA_KEY)
+    return str(claim) if claim is not None else None
+
+
 class StripeCustomers:
     def __init__(self, client: stripe.StripeClient, call: Caller) -> None:
         self.client = client
@@ -63,6 +70,16 @@ class StripeCustomers:
                 options={"idempotency_key": idempotency_key},
             )
         )
+
+    async def find(self, local_id: str, email: str) -> list[str]:
+        """Ids of Stripe customers that may be ``local_id``: ours by metadata, else unclaimed
+        ones with ``email``. One id is a match; none or several, the caller cannot tell."""
+        page = await self.call(
+            lambda: self.client.v1.customers.list_async(params={"email": email, "limit": 10})
+        )
+        claims = [(c.id, _claim(c)) for c in page.data]
+        ours = [cid for cid, claim in claims if claim == local_id]
+        return ours or [cid for cid, claim in claims if claim is None]
 
     async def delete(self, external_id: str) -> None:
         """Delete; a customer already gone at Stripe counts as deleted."""
