@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 
@@ -32,6 +33,17 @@ async def create_schema() -> None:
         await Tortoise.generate_schemas(safe=True)
 
 
+def database_url(settings: StripeSyncSettings) -> str:
+    """The database URL with this worker's pool size, unless the URL sets one."""
+    url = settings.database_url.get_secret_value()
+    parts = urlsplit(url)
+    if parts.scheme != "mysql":
+        return url
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("maxsize", str(settings.db_pool_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 async def main(
     settings: StripeSyncSettings,
     *,
@@ -54,7 +66,7 @@ async def main(
         bus, STRIPE_SYNC_QUEUE, handler, settings.retry_delays_ms, prefetch=settings.prefetch
     )
     if own_database:
-        await init_db(settings.database_url.get_secret_value(), [MODELS_MODULE])
+        await init_db(database_url(settings), [MODELS_MODULE])
     try:
         if own_database:
             await create_schema()

@@ -1,15 +1,16 @@
 """Client-side rate limiter: at most ``rate`` requests in any window of ``window_s`` seconds.
 
-A request holds its slot from the moment it is let through until ``window_s`` after its
-response arrived. The server saw the request somewhere between those two instants, so no
-window of the server's clock can hold more than ``rate`` of them, whatever the network's
-jitter; the price is one round trip per window (a few per cent of the budget on loopback).
-Requests are also paced, one every ``window_s / rate`` at most: a burst of the whole budget
-at once would queue at the server, stretch every round trip and so waste budget (and real
-Stripe may refuse bursts). With a backlog the worker thus sends at the budget, less one round
-trip per window.
+A request holds its slot from the moment it is let through until ``window_s`` after the
+server can have seen it: its answer, or ``max_transit_s`` after it was sent if the answer
+comes later. No window of the server's clock then holds more than ``rate`` requests, whatever
+the jitter, as long as a request reaches the server within ``max_transit_s`` (on loopback
+every answer comes sooner, so it is exact there). The price is at most ``max_transit_s`` per
+window; anchoring on slow answers instead would give up a quarter of the budget to Stripe's
+~300 ms responses.
 
-``slow_down(seconds)`` (after a 429) holds every new request back for that long.
+Requests are also paced, one every ``window_s / rate``: a burst of the whole budget at once
+would queue at the server, stretch every round trip and so waste budget (and real Stripe may
+refuse bursts). ``slow_down(seconds)`` (after a 429) holds every new request back that long.
 """
 
 from __future__ import annotations
@@ -26,14 +27,19 @@ CATCH_UP = 3
 
 class RateLimiter:
     def __init__(
-        self, rate: int, window_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: int,
+        window_s: float = 1.0,
+        max_transit_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate < 1:
             raise ValueError("rate must be at least 1")
         self.rate = rate
         self.window_s = window_s
+        self.max_transit_s = max_transit_s
         self._clock = clock
-        self._released: list[float] = []  # heap of response times still inside a window
+        self._released: list[float] = []  # heap: when the server saw each request
         self._in_flight = 0
         self._paused_until = 0.0
         self._next_at = 0.0
@@ -46,7 +52,7 @@ class RateLimiter:
             heapq.heappop(self._released)
         return self._in_flight + len(self._released)
 
-    async def _acquire(self) -> None:
+    async def _acquire(self) -> float:
         async with self._gate:
             while True:
                 now = self._clock()
@@ -60,26 +66,28 @@ class RateLimiter:
                     # does not add up; the window check above still bounds every second.
                     self._next_at = max(self._next_at, now - CATCH_UP * self._interval)
                     self._next_at += self._interval
-                    return
-                if self._released:
-                    await asyncio.sleep(self._released[0] + self.window_s - now)
-                else:  # every slot is an unanswered request: wait for one to come back
-                    self._freed.clear()
-                    await self._freed.wait()
+                    return now
+                # Wait for the oldest slot to leave the window, or for an answer (whose slot
+                # may leave it sooner).
+                expiry = self._released[0] + self.window_s - now if self._released else None
+                self._freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._freed.wait(), expiry)
 
-    def _release(self) -> None:
+    def _release(self, granted: float) -> None:
         self._in_flight -= 1
-        heapq.heappush(self._released, self._clock())
+        seen_by = min(self._clock(), granted + self.max_transit_s)
+        heapq.heappush(self._released, seen_by)
         self._freed.set()
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one request's slot around the request."""
-        await self._acquire()
+        granted = await self._acquire()
         try:
             yield
         finally:
-            self._release()
+            self._release(granted)
 
     def slow_down(self, seconds: float) -> None:
         """Let no request through for ``seconds`` (the server said it is over its limit)."""

@@ -29,6 +29,11 @@ class StripeSyncSettings(ServiceSettings):
     prefetch: int = Field(
         default=100, ge=1, le=1000, validation_alias=AliasChoices("TWOWAY_STRIPE_SYNC_PREFETCH")
     )
+    db_pool_size: int = Field(
+        default=50, ge=1, le=500, validation_alias=AliasChoices("TWOWAY_STRIPE_SYNC_DB_POOL")
+    )
+    """Each request in flight holds its entity's row lock, so a connection: at 100 req/s and
+    ~300 ms per Stripe answer, 30 or more. A ``maxsize`` in the database URL wins."""
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
