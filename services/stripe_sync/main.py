@@ -53,7 +53,9 @@ async def main(
 ) -> None:
     """Consume and sync until cancelled. ``own_database=False``: the caller opened it."""
     bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
-    limiter = limiter or RateLimiter(settings.rate_limit)
+    limiter = limiter or RateLimiter(
+        settings.rate_limit, max_transit_s=settings.stripe_max_transit_s
+    )
     client, http_client = build_client(
         settings.stripe_api_key.get_secret_value(),
         settings.stripe_api_base,

@@ -1,16 +1,19 @@
 """Client-side rate limiter: at most ``rate`` requests in any window of ``window_s`` seconds.
 
-A request holds its slot from the moment it is let through until ``window_s`` after the
-server can have seen it: its answer, or ``max_transit_s`` after it was sent if the answer
-comes later. No window of the server's clock then holds more than ``rate`` requests, whatever
-the jitter, as long as a request reaches the server within ``max_transit_s`` (on loopback
-every answer comes sooner, so it is exact there). The price is at most ``max_transit_s`` per
-window; anchoring on slow answers instead would give up a quarter of the budget to Stripe's
-~300 ms responses.
+A request holds its slot from the moment it is let through until ``window_s`` after its
+answer came back. The server saw the request somewhere between those two instants, so no
+window of the server's clock can hold more than ``rate`` of them, whatever the jitter or the
+load on either side; the price is one round trip per window (under 1 % on loopback).
+
+Against far-away servers that round trip is large (Stripe answers in ~300 ms, which would
+cost a quarter of the budget). ``max_transit_s`` then bounds it: a slot leaves the window
+``max_transit_s`` after sending if the answer comes later, which is exact as long as every
+request reaches the server that soon; a rare excess is answered by a 429, which slows the
+worker down (``slow_down``) rather than failing anything.
 
 Requests are also paced, one every ``window_s / rate``: a burst of the whole budget at once
 would queue at the server, stretch every round trip and so waste budget (and real Stripe may
-refuse bursts). ``slow_down(seconds)`` (after a 429) holds every new request back that long.
+refuse bursts).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class RateLimiter:
         self,
         rate: int,
         window_s: float = 1.0,
-        max_transit_s: float = 0.05,
+        max_transit_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate < 1:
@@ -76,7 +79,9 @@ class RateLimiter:
 
     def _release(self, granted: float) -> None:
         self._in_flight -= 1
-        seen_by = min(self._clock(), granted + self.max_transit_s)
+        seen_by = self._clock()
+        if self.max_transit_s is not None:
+            seen_by = min(seen_by, granted + self.max_transit_s)
         heapq.heappush(self._released, seen_by)
         self._freed.set()
 
