@@ -49,7 +49,6 @@ def created(i: int) -> CustomerEvent:
 
 
 async def run(events: int, budget: int) -> None:
-    fresh_namespace()
     fake = FakeStripe()
     await fake.start()
     bus = AmqpBus(AMQP_URL, DEFAULT_RETRY_DELAYS_MS)
@@ -95,6 +94,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--budget", type=int, default=100)
     args = parser.parse_args()
+    fresh_namespace()  # before the loop: it runs one of its own
     asyncio.run(run(args.events, args.budget))
 
 

@@ -48,7 +48,6 @@ async def wait_ready(client: httpx.AsyncClient) -> None:
 
 
 async def run(rate: float, seconds: float) -> None:
-    fresh_namespace()
     migrate = await start(["migrate"], service_env())
     assert await migrate.wait() == 0, "twoway migrate failed"
     fake = FakeStripe()
@@ -110,6 +109,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
+    fresh_namespace()  # before the loop: it runs one of its own
     asyncio.run(run(args.rate, args.seconds))
 
 
