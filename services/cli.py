@@ -71,7 +71,8 @@ def cmd_crud(args: argparse.Namespace) -> int:
     roles = Roles(
         api=args.role in ("all", "api"),
         relay=args.role in ("all", "relay"),
-        inbound=args.role in ("all", "inbound"),
+        inbound=args.role in ("all", "consumers"),
+        sync_results=args.role in ("all", "consumers"),
     )
     if roles.api:
         _serve(create_app(settings, roles), args.host, args.port)
@@ -96,6 +97,27 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stripe_sync(args: argparse.Namespace) -> int:
+    from services.stripe_sync.main import main as sync_main
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    settings = load(StripeSyncSettings)
+    configure_logging("stripe_sync", settings.log_level)
+
+    async def run_until_signal() -> None:
+        worker = asyncio.create_task(sync_main(settings), name="stripe-sync")
+        stop = asyncio.create_task(_wait_for_signal())
+        done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (worker, stop):
+            task.cancel()
+        await asyncio.gather(worker, stop, return_exceptions=True)
+        if worker in done:
+            worker.result()  # the worker only ends by itself on a start-up failure: show it
+
+    asyncio.run(run_until_signal())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,9 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
         "--role",
-        choices=["all", "api", "relay", "inbound"],
+        choices=["all", "api", "relay", "consumers"],
         default="all",
-        help="all (default): API, relay and inbound consumer in one process; or only one",
+        help="all (default): API, relay and consumers (inbound commands, sync results) in "
+        "one process; or only one of them",
     )
     p.set_defaults(func=cmd_crud)
 
@@ -127,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
     p.set_defaults(func=cmd_webhook_gateway)
+
+    p = sub.add_parser("stripe-sync", help="send customer changes to Stripe (outbound worker)")
+    p.set_defaults(func=cmd_stripe_sync)
     return parser
 
 

@@ -266,3 +266,16 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         if value or loop.time() > deadline:
             return value
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def crud_consumers(
+    settings: CrudSettings, db: None, broker: Broker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRUD service with its consumers (API + relay + sync results) on a real port."""
+    app = create_app(settings, Roles(own_database=False, sync_results=True))
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        # Declare the topology now, so a test's first publish already finds every queue.
+        await app.state.runtime.bus.connect()
+        client.app = app  # type: ignore[attr-defined]
+        yield client

@@ -30,6 +30,7 @@ from services.crud.inbound.consumer import inbound_worker
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
+from services.crud.sync.consumer import sync_results_worker
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
@@ -44,6 +45,8 @@ class Roles:
     relay: bool = True
     # Apply inbound commands (providers' changes) from the broker.
     inbound: bool = False
+    # Record providers' sync results (the status the API shows) from the broker.
+    sync_results: bool = False
     # False when the caller already opened the database (tests that share one pool).
     own_database: bool = True
 
@@ -96,6 +99,9 @@ async def running(
         if roles.inbound:
             worker = inbound_worker(runtime.bus, runtime.signal.notify, settings.retry_delays_ms)
             runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
+        if roles.sync_results:
+            results = sync_results_worker(runtime.bus, settings.retry_delays_ms)
+            runtime.tasks.append(asyncio.create_task(results.run(), name="sync-results"))
         yield runtime
     finally:
         for task in runtime.tasks:

@@ -18,6 +18,8 @@ from services.crud.customers.service import (
     snapshot,
 )
 from services.crud.http import ApiError, etag, if_match_version, parse_body
+from services.crud.sync.status import SYNC_STATUSES, ids_with_status, sync_blocks
+from shared.kinds import EntityKind, Provider
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -27,10 +29,15 @@ def render(customer: Customer) -> dict[str, Any]:
     return snapshot(customer).model_dump(mode="json")
 
 
-def customer_response(customer: Customer, status: int = 200) -> JSONResponse:
-    return JSONResponse(
-        render(customer), status_code=status, headers={"ETag": etag(customer.version)}
-    )
+async def render_all(customers: list[Customer]) -> list[dict[str, Any]]:
+    """Customers with their ``sync`` block (status at each provider)."""
+    blocks = await sync_blocks(EntityKind.CUSTOMER, {c.id: c.version for c in customers})
+    return [{**render(c), "sync": blocks[c.id]} for c in customers]
+
+
+async def customer_response(customer: Customer, status: int = 200) -> JSONResponse:
+    (body,) = await render_all([customer])
+    return JSONResponse(body, status_code=status, headers={"ETag": etag(customer.version)})
 
 
 def _service(request: Request) -> CustomerService:
@@ -64,7 +71,7 @@ async def _write(request: Request, call: Any) -> Any:
 async def create_customer(request: Request) -> Response:
     body = await parse_body(request, CustomerCreate)
     customer = await _write(request, _service(request).create(body.model_dump()))
-    return customer_response(customer, status=201)
+    return await customer_response(customer, status=201)
 
 
 async def get_customer(request: Request) -> Response:
@@ -72,7 +79,7 @@ async def get_customer(request: Request) -> Response:
     customer = await Customer.get_or_none(id=customer_id)
     if customer is None:
         raise _not_found(customer_id)
-    return customer_response(customer)
+    return await customer_response(customer)
 
 
 def _limit(request: Request) -> int:
@@ -102,10 +109,28 @@ async def list_customers(request: Request) -> Response:
                 {"cursor": "is not a cursor this API returned"},
             )
         query = query.filter(id__gt=cursor)
+    sync_status = request.query_params.get("sync_status")
+    if sync_status is not None:
+        if sync_status not in SYNC_STATUSES:
+            raise ApiError(
+                422,
+                "validation_error",
+                "sync_status is invalid",
+                {"sync_status": f"must be one of {', '.join(SYNC_STATUSES)}"},
+            )
+        ids = await ids_with_status(
+            Customer._meta.db_table,
+            EntityKind.CUSTOMER,
+            Provider.STRIPE,
+            sync_status,
+            cursor or None,
+            limit + 1,
+        )
+        query = query.filter(id__in=ids)
     rows = await query.limit(limit + 1)
     page = rows[:limit]
     next_cursor = page[-1].id if len(rows) > limit else None
-    return JSONResponse({"data": [render(c) for c in page], "next_cursor": next_cursor})
+    return JSONResponse({"data": await render_all(page), "next_cursor": next_cursor})
 
 
 async def patch_customer(request: Request) -> Response:
@@ -115,7 +140,7 @@ async def patch_customer(request: Request) -> Response:
         request,
         _service(request).update(request.path_params["customer_id"], body.changes(), expected),
     )
-    return customer_response(customer)
+    return await customer_response(customer)
 
 
 async def delete_customer(request: Request) -> Response:

@@ -1,0 +1,1 @@
+"""Outbound sync status: providers' results recorded on ``ExternalLink``, shown by the API."""

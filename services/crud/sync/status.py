@@ -1,0 +1,86 @@
+"""The ``sync`` block of an entity's API response, and the ``sync_status`` list filter.
+
+Derived, never stored: ``synced`` when the provider holds the entity's current version,
+``failed`` when the newest result for a newer version failed, else ``pending``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from tortoise import connections
+
+from services.crud.links.models import ExternalLink
+from services.runtime.db import dialect
+from shared.kinds import EntityKind, Provider
+
+SyncStatus = Literal["pending", "synced", "failed"]
+SYNC_STATUSES: tuple[SyncStatus, ...] = ("pending", "synced", "failed")
+PROVIDERS: tuple[Provider, ...] = (Provider.STRIPE,)
+
+
+def status_of(link: ExternalLink | None, version: int) -> SyncStatus:
+    if link is None:
+        return "pending"
+    if link.synced_version is not None and link.synced_version >= version:
+        return "synced"
+    return "failed" if link.status == "failed" else "pending"
+
+
+def block(link: ExternalLink | None, version: int) -> dict[str, Any]:
+    return {
+        "status": status_of(link, version),
+        "external_id": link.external_id if link else None,
+        "synced_version": link.synced_version if link else None,
+        "last_error": link.last_error if link else None,
+        "updated_at": link.updated_at.isoformat() if link and link.updated_at else None,
+    }
+
+
+async def sync_blocks(
+    entity: EntityKind, versions: dict[str, int]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{entity_id: {provider: block}}`` for the given entities (id -> current version)."""
+    links = await ExternalLink.filter(
+        entity=entity.value, entity_id__in=list(versions), provider__in=list(PROVIDERS)
+    )
+    by_key = {(link.entity_id, link.provider): link for link in links}
+    return {
+        entity_id: {p.value: block(by_key.get((entity_id, p.value)), version) for p in PROVIDERS}
+        for entity_id, version in versions.items()
+    }
+
+
+_CONDITIONS: dict[SyncStatus, str] = {
+    "synced": "l.synced_version IS NOT NULL AND l.synced_version >= t.version",
+    "failed": "l.status = 'failed' AND (l.synced_version IS NULL OR l.synced_version < t.version)",
+    "pending": (
+        "(l.id IS NULL OR ((l.synced_version IS NULL OR l.synced_version < t.version) "
+        "AND l.status <> 'failed'))"
+    ),
+}
+
+
+async def ids_with_status(
+    table: str,
+    entity: EntityKind,
+    provider: Provider,
+    status: SyncStatus,
+    after: str | None,
+    limit: int,
+) -> list[str]:
+    """Ids of ``table``'s rows whose sync status at ``provider`` is ``status``, in id order."""
+    mark = "?" if dialect() == "sqlite" else "%s"
+    params: list[Any] = [entity.value, provider.value]
+    where = _CONDITIONS[status]
+    if after is not None:
+        where += f" AND t.id > {mark}"
+        params.append(after)
+    params.append(limit)
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT t.id AS id FROM {table} t LEFT JOIN external_links l "
+        f"ON l.entity = {mark} AND l.entity_id = t.id AND l.provider = {mark} "
+        f"WHERE {where} ORDER BY t.id LIMIT {mark}",
+        params,
+    )
+    return [str(r["id"]) for r in rows]

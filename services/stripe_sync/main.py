@@ -1,0 +1,84 @@
+"""Composition root of the stripe_sync worker: ``async def main(settings)``."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise
+
+from services.runtime.amqp import AmqpBus
+from services.runtime.bus import Bus
+from services.runtime.db import close_db, init_db
+from services.runtime.worker import Worker
+from services.stripe_sync.consumer import SyncHandler
+from services.stripe_sync.models import MODELS_MODULE
+from services.stripe_sync.ratelimit import RateLimiter
+from services.stripe_sync.results import Reporter
+from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.stripe.calls import Caller
+from services.stripe_sync.stripe.client import build_client
+from services.stripe_sync.stripe.customers import StripeCustomers
+from shared.topology import STRIPE_SYNC_QUEUE
+
+log = logging.getLogger(__name__)
+
+
+async def create_schema() -> None:
+    """Create the worker's own table when it does not exist (safe to run every start)."""
+    with warnings.catch_warnings():
+        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
+        warnings.filterwarnings("ignore", message=".*already exists")
+        await Tortoise.generate_schemas(safe=True)
+
+
+def database_url(settings: StripeSyncSettings) -> str:
+    """The database URL with this worker's pool size, unless the URL sets one."""
+    url = settings.database_url.get_secret_value()
+    parts = urlsplit(url)
+    if parts.scheme != "mysql":
+        return url
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("maxsize", str(settings.db_pool_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def main(
+    settings: StripeSyncSettings,
+    *,
+    bus: Bus | None = None,
+    limiter: RateLimiter | None = None,
+    own_database: bool = True,
+) -> None:
+    """Consume and sync until cancelled. ``own_database=False``: the caller opened it."""
+    bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
+    limiter = limiter or RateLimiter(
+        settings.rate_limit, max_transit_s=settings.stripe_max_transit_s
+    )
+    client, http_client = build_client(
+        settings.stripe_api_key.get_secret_value(),
+        settings.stripe_api_base,
+        settings.stripe_timeout_s,
+    )
+    handler = SyncHandler(
+        StripeCustomers(client, Caller(limiter)), Reporter(bus), settings.retry_delays_ms
+    )
+    worker = Worker(
+        bus, STRIPE_SYNC_QUEUE, handler, settings.retry_delays_ms, prefetch=settings.prefetch
+    )
+    if own_database:
+        await init_db(database_url(settings), [MODELS_MODULE])
+    try:
+        if own_database:
+            await create_schema()
+        log.info(
+            "stripe sync running",
+            extra={"rate_limit": limiter.rate, "prefetch": settings.prefetch},
+        )
+        await worker.run()
+    finally:
+        await bus.close()
+        await http_client.close_async()  # type: ignore[no-untyped-call]
+        if own_database:
+            await close_db()

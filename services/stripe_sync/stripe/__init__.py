@@ -1,0 +1,1 @@
+"""The Stripe provider: client construction, the customer mapping and the error mapping."""

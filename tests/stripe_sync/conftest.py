@@ -1,0 +1,173 @@
+"""Fixtures for the stripe_sync worker: its table, running workers, events, Stripe's state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.crud.entities import model_modules
+from services.crud.settings import CrudSettings
+from services.runtime.amqp import AmqpBus
+from services.runtime.bus import OutgoingMessage
+from services.runtime.db import close_db, init_db
+from services.stripe_sync.main import create_schema, main
+from services.stripe_sync.models import MODELS_MODULE, StripeLink
+from services.stripe_sync.settings import StripeSyncSettings
+from shared.events import CustomerData, CustomerEvent, dump_event, event_routing_key
+from shared.kinds import Origin
+from shared.topology import EVENTS_EXCHANGE
+from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
+from tests.fakes.stripe_fake import API_KEY, FakeStripe
+
+
+@pytest.fixture
+async def db(settings: CrudSettings) -> AsyncIterator[None]:
+    """The CRUD tables and the worker's own table, all empty (one pool, as in one database)."""
+    await init_db(settings.database_url.get_secret_value(), [*model_modules(), MODELS_MODULE])
+    await create_schema()
+    await truncate_all()
+    try:
+        yield
+    finally:
+        await close_db()
+
+
+@pytest.fixture
+def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSyncSettings:
+    return StripeSyncSettings(
+        database_url=settings.database_url,
+        amqp_url=settings.amqp_url,
+        stripe_api_key=API_KEY,
+        stripe_api_base=fake_stripe.url,
+        stripe_timeout_s=2.0,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        prefetch=50,
+    )
+
+
+class Workers:
+    """stripe_sync workers running as tasks of the test's loop, on the test's database pool."""
+
+    def __init__(self, settings: StripeSyncSettings) -> None:
+        self.settings = settings
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, **overrides: Any) -> asyncio.Task[None]:
+        settings = self.settings.model_copy(update=overrides)
+        task = asyncio.create_task(main(settings, own_database=False))
+        self.tasks.append(task)
+        return task
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def stop_all(self) -> None:
+        for task in self.tasks:
+            await self.stop(task)
+        await asyncio.sleep(0.05)  # let orphaned handler tasks see their closed channel
+
+
+@pytest.fixture
+async def workers(
+    sync_settings: StripeSyncSettings, db: None, broker: Any
+) -> AsyncIterator[Workers]:
+    pool = Workers(sync_settings)
+    try:
+        yield pool
+    finally:
+        await pool.stop_all()
+
+
+@pytest.fixture
+async def publisher(sync_settings: StripeSyncSettings, broker: Any) -> AsyncIterator[Publisher]:
+    bus = AmqpBus(sync_settings.amqp_url.get_secret_value(), TEST_RETRY_DELAYS_MS)
+    await bus.connect()  # declares the topology: the worker's queue exists from now on
+    try:
+        yield Publisher(bus)
+    finally:
+        await bus.close()
+
+
+class Publisher:
+    def __init__(self, bus: AmqpBus) -> None:
+        self.bus = bus
+
+    async def events(self, *events: CustomerEvent) -> None:
+        messages = [
+            OutgoingMessage(event_routing_key(e), dump_event(e), str(e.event_id)) for e in events
+        ]
+        results = await self.bus.publish(EVENTS_EXCHANGE, messages)
+        assert results == [None] * len(events)
+
+    async def raw(self, routing_key: str, body: bytes) -> None:
+        message = OutgoingMessage(routing_key, body, str(uuid.uuid4()))
+        assert await self.bus.publish(EVENTS_EXCHANGE, [message]) == [None]
+
+
+def customer_event(
+    entity_id: str,
+    version: int,
+    action: str = "updated",
+    origin: Origin = Origin.APP,
+    **fields: Any,
+) -> CustomerEvent:
+    now = datetime.now(UTC)
+    data: dict[str, Any] = {
+        "id": entity_id,
+        "name": f"Customer {entity_id} v{version}",
+        "email": f"{entity_id}@example.com",
+        "phone": None,
+        "metadata": {"v": str(version)},
+        "version": version if action != "deleted" else version - 1,
+        "created_at": now,
+        "updated_at": now,
+        **fields,
+    }
+    return CustomerEvent(
+        event_id=uuid.uuid4(),
+        occurred_at=now,
+        type=f"customer.{action}",  # type: ignore[arg-type]
+        entity_id=entity_id,
+        version=version,
+        origin=origin,
+        data=CustomerData(**data),
+    )
+
+
+def stripe_customers() -> dict[str, Any]:
+    """localstripe's customers, read from its store (no request, so no entry in the log)."""
+    from localstripe.resources import store
+
+    return {obj.id: obj for key, obj in list(store.items()) if key.startswith("customer:")}
+
+
+def by_local_id() -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for customer in stripe_customers().values():
+        out.setdefault(customer.metadata.get("twoway_id"), []).append(customer)
+    return out
+
+
+async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy; return that."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+async def link_of(entity_id: str) -> StripeLink | None:
+    return await StripeLink.get_or_none(entity="customer", entity_id=entity_id)

@@ -1,0 +1,144 @@
+"""Pieces of the worker that need no server: limiter, error mapping, settings, parameters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+import stripe
+
+from services.runtime.errors import Permanent, Retryable
+from services.runtime.settings import ConfigError, load
+from services.stripe_sync.locks import KeyedLocks
+from services.stripe_sync.ratelimit import RateLimiter
+from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.stripe.customers import params_of
+from services.stripe_sync.stripe.errors import RateLimited, classify
+from shared.events import CustomerData
+
+
+async def test_limiter_never_lets_more_than_rate_overlap_a_window() -> None:
+    limiter = RateLimiter(rate=5, window_s=0.2)
+    spans: list[tuple[float, float]] = []
+
+    async def request() -> None:
+        async with limiter.slot():
+            start = time.monotonic()
+            await asyncio.sleep(0.002)
+            spans.append((start, time.monotonic()))
+
+    await asyncio.gather(*(request() for _ in range(23)))
+    assert len(spans) == 23
+    # A server could have seen each request at any instant of its span; a window of 0.2 s
+    # starting anywhere must still meet at most 5 of them.
+    for start, _ in spans:
+        meeting = [s for s in spans if s[0] < start + 0.2 and s[1] >= start]
+        assert len(meeting) <= 5
+
+
+async def test_limiter_pauses_everyone_after_slow_down() -> None:
+    limiter = RateLimiter(rate=100)
+    limiter.slow_down(0.3)
+    asked = time.monotonic()
+    async with limiter.slot():
+        granted = time.monotonic()
+    assert granted - asked >= 0.3
+
+
+async def test_keyed_locks_serialize_one_key_in_arrival_order_and_clean_up() -> None:
+    locks = KeyedLocks()
+    order: list[int] = []
+
+    async def work(i: int) -> None:
+        async with locks.hold("k"):
+            await asyncio.sleep(0.001 * (5 - i))
+            order.append(i)
+
+    await asyncio.gather(*(work(i) for i in range(5)))
+    assert order == [0, 1, 2, 3, 4]
+    assert len(locks) == 0
+
+
+def _error(cls: type[stripe.StripeError], status: int | None, **headers: str) -> Exception:
+    if issubclass(cls, stripe.InvalidRequestError):
+        return cls("boom", None, http_status=status, headers=headers)
+    return cls("boom", http_status=status, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "reason"),
+    [
+        (_error(stripe.APIConnectionError, None), Retryable, None),
+        (_error(stripe.APIError, 500), Retryable, None),
+        (_error(stripe.APIError, 503), Retryable, None),
+        (_error(stripe.InvalidRequestError, 409), Retryable, None),
+        (_error(stripe.RateLimitError, 429), RateLimited, None),
+        (_error(stripe.InvalidRequestError, 400), Permanent, "stripe_400"),
+        (_error(stripe.AuthenticationError, 401), Permanent, "stripe_401"),
+        (_error(stripe.PermissionError, 403), Permanent, "stripe_403"),
+        (_error(stripe.InvalidRequestError, 404), Permanent, "stripe_404"),
+        (_error(stripe.APIError, 500, **{"Stripe-Should-Retry": "false"}), Permanent, None),
+        (
+            _error(stripe.InvalidRequestError, 400, **{"stripe-should-retry": "true"}),
+            Retryable,
+            None,
+        ),
+    ],
+)
+def test_stripe_errors_map_onto_the_taxonomy(
+    error: stripe.StripeError, expected: type[Exception], reason: str | None
+) -> None:
+    mapped = classify(error)
+    assert type(mapped) is expected
+    if reason is not None:
+        assert isinstance(mapped, Permanent) and mapped.reason == reason
+
+
+def test_retry_after_is_honoured() -> None:
+    mapped = classify(_error(stripe.RateLimitError, 429, **{"Retry-After": "3"}))
+    assert isinstance(mapped, RateLimited) and mapped.retry_after == 3.0
+
+
+def test_settings_accept_the_seed_designs_key_name_and_pick_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.setenv("STRIPE_RESTRICTED_KEY", "rk_test_secret123")
+    settings = load(StripeSyncSettings)
+    assert settings.rate_limit == 25
+    assert "rk_test_secret123" not in repr(settings) and "rk_test_secret123" not in str(
+        settings.model_dump()
+    )
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_live_secret")
+    assert load(StripeSyncSettings).rate_limit == 100
+    monkeypatch.setenv("STRIPE_RATE_LIMIT", "7")
+    assert load(StripeSyncSettings).rate_limit == 7
+
+
+def test_settings_without_a_key_fail_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_RESTRICTED_KEY", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_API_KEY"):
+        load(StripeSyncSettings)
+
+
+def test_parameters_carry_the_local_id_and_unset_what_was_dropped() -> None:
+    now = datetime.now(UTC)
+    data = CustomerData(
+        id="c1",
+        name="Ada",
+        email="ada@example.com",
+        phone=None,
+        metadata={"plan": "pro"},
+        version=2,
+        created_at=now,
+        updated_at=now,
+    )
+    assert params_of(data, dropped_keys={"team"}) == {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "phone": "",
+        "metadata": {"team": "", "plan": "pro", "twoway_id": "c1"},
+    }
