@@ -23,8 +23,8 @@ import httpx
 import pymysql
 
 from bench._common import DB_NAME, ensure_vhost, fresh_database
-from services.crud.migrate import migrate
 from services.crud.settings import CrudSettings
+from services.migrate import migrate
 
 HERE = Path(__file__).parent
 PY = sys.executable

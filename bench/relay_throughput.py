@@ -20,10 +20,10 @@ from tortoise import connections
 
 from bench._common import ensure_vhost, fresh_database
 from services.crud.entities import model_modules
-from services.crud.migrate import migrate
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
+from services.migrate import migrate
 from services.runtime.amqp import AmqpBus
 from services.runtime.db import close_db, init_db
 from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE, STRIPE_SYNC_QUEUE

@@ -43,7 +43,7 @@ async def _wait_for_signal() -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from services.crud.migrate import migrate
+    from services.migrate import migrate
     from services.runtime.settings import ServiceSettings
 
     settings = load(ServiceSettings)
@@ -118,9 +118,26 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dev(args: argparse.Namespace) -> int:
+    from services.dev.main import DevOptions, run_dev
+    from services.runtime.settings import ServiceSettings
+
+    configure_logging("dev", load(ServiceSettings).log_level)
+    asyncio.run(run_dev(DevOptions(args.host, args.port, args.gateway_port)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "dev", help="run every role in one process, with embedded defaults (try it locally)"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000, help="the CRUD API's port")
+    p.add_argument("--gateway-port", type=int, default=8001, help="the webhook gateway's port")
+    p.set_defaults(func=cmd_dev)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=cmd_migrate)

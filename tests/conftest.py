@@ -24,8 +24,8 @@ from tortoise import Tortoise, connections
 
 from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
-from services.crud.migrate import migrate
 from services.crud.settings import CrudSettings
+from services.migrate import migrate
 from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
 from services.webhook_gateway.app import create_app as create_gateway_app

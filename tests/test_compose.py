@@ -25,15 +25,12 @@ from services.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-SCALABLE = ("relay", "stripe-sync")
+SCALABLE = ("relay", "consumers", "stripe-sync")
 
 # Sub-commands other branches are adding. While one is missing from the parser its compose
 # command is accepted by name (and its variables below by these lists); once it lands, its
 # command line is parsed for real and its variables are checked against its settings class.
-FUTURE_COMMANDS: dict[str, set[str]] = {
-    "stripe-sync": {"STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_RATE_LIMIT"},
-    "webhook-gateway": {"STRIPE_WEBHOOK_SECRET"},
-}
+FUTURE_COMMANDS: dict[str, set[str]] = {}
 
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?+])[^}]*)?\}")
 
@@ -164,7 +161,7 @@ def test_depends_on_targets_exist_and_can_be_waited_for() -> None:
 
 
 def test_twoway_services_wait_for_the_schema_and_the_broker() -> None:
-    for name in ("crud", "relay", "stripe-sync"):
+    for name in ("crud", "relay", "consumers", "stripe-sync"):
         deps = depends_on(SERVICES[name])
         assert deps["migrate"]["condition"] == "service_completed_successfully", name
         assert deps["rabbitmq"]["condition"] == "service_healthy", name

@@ -39,5 +39,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries' chatter at INFO would drown the events operators follow.
-    for noisy in ("aiormq", "aio_pika", "tortoise", "uvicorn.access", "httpx"):
+    for noisy in ("aiormq", "aio_pika", "tortoise", "uvicorn.access", "httpx", "stripe"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

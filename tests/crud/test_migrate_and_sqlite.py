@@ -35,7 +35,8 @@ def test_migrate_is_idempotent_on_mariadb(test_database: str, tmp_path: Path) ->
     for _ in range(2):
         result = run_migrate(test_database, tmp_path)
         assert result.returncode == 0, result.stderr
-        assert "customers" in result.stdout and "outbox" in result.stdout
+        for table in ("customers", "outbox", "external_links", "inbox", "stripe_links"):
+            assert table in result.stdout, result.stdout
 
 
 def test_migrate_is_idempotent_on_sqlite(tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""Several uvicorn servers and background tasks in one event loop, stopped by one signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Iterator
+
+import uvicorn
+from starlette.applications import Starlette
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def embedded_server(app: Starlette, host: str, port: int) -> EmbeddedServer:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    return EmbeddedServer(config)
+
+
+async def run_until_signal(
+    servers: list[EmbeddedServer], background: list[Awaitable[None]]
+) -> None:
+    """Serve and run ``background`` until SIGINT/SIGTERM, or until any of them stops."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    serving = [asyncio.ensure_future(s.serve()) for s in servers]
+    others = [asyncio.ensure_future(b) for b in background]
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([*serving, *others, stopper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for server in servers:
+            server.should_exit = True
+        for task in others:
+            task.cancel()
+        stopper.cancel()
+        results = await asyncio.gather(*serving, *others, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    failures = [r for r in results if isinstance(r, Exception)]
+    if failures:
+        raise failures[0]

@@ -1,0 +1,32 @@
+"""``twoway migrate``: create the tables of every service that do not exist yet (safe to rerun).
+
+It is the one place that knows every service's models; the services themselves never import
+each other.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from tortoise import Tortoise
+
+from services.crud.entities import model_modules as crud_models
+from services.runtime.db import close_db, init_db
+from services.runtime.settings import ServiceSettings
+from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
+
+
+def all_model_modules() -> list[str]:
+    return [*crud_models(), STRIPE_SYNC_MODELS]
+
+
+async def migrate(settings: ServiceSettings) -> list[str]:
+    await init_db(settings.database_url.get_secret_value(), all_model_modules())
+    try:
+        with warnings.catch_warnings():
+            # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
+            warnings.filterwarnings("ignore", message=".*already exists")
+            await Tortoise.generate_schemas(safe=True)
+        return sorted(m._meta.db_table for app in Tortoise.apps.values() for m in app.values())
+    finally:
+        await close_db()

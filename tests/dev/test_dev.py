@@ -1,0 +1,137 @@
+"""`twoway dev` as a newcomer runs it: one process, embedded defaults, both directions, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.localstripe]
+
+FAKE_KEY = ("sk_test_twoway_dev", "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def wait_for(check: object, timeout: float = 20.0) -> object:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await check()  # type: ignore[operator]
+        if value or loop.time() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "TWOWAY_DATABASE_URL",
+            "SQL_ENGINE_URI",
+            "TWOWAY_AMQP_URL",
+            "STRIPE_API_KEY",
+            "STRIPE_RESTRICTED_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+        )
+    }
+    api_port, gateway_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "dev",
+            "--port",
+            str(api_port),
+            "--gateway-port",
+            str(gateway_port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    fake_port = None
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Try it" not in banner:
+            line = await asyncio.to_thread(proc.stdout.readline)
+            assert line, f"twoway dev exited early: {proc.stderr.read() if proc.stderr else ''}"
+            banner += line
+        match = re.search(r"fake Stripe\s+http://127\.0\.0\.1:(\d+)", banner)
+        assert match, banner
+        fake_port = int(match.group(1))
+        fake = f"http://127.0.0.1:{fake_port}"
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api,
+            httpx.AsyncClient(base_url=fake, auth=FAKE_KEY) as stripe,
+        ):
+            await wait_for(lambda: _healthy(api))
+            created = await api.post("/customers", json={"name": "Ada", "email": "ada@x.io"})
+            assert created.status_code == 201
+            local_id = created.json()["id"]
+
+            async def in_stripe() -> list[dict[str, object]]:
+                data = (await stripe.get("/v1/customers")).json()["data"]
+                return [c for c in data if c["email"] == "ada@x.io"]
+
+            found = await wait_for(in_stripe)
+            assert found and found[0]["name"] == "Ada"  # type: ignore[index]
+            external_id = found[0]["id"]  # type: ignore[index]
+
+            changed = await stripe.post(f"/v1/customers/{external_id}", data={"name": "Grace"})
+            assert changed.status_code == 200
+
+            async def changed_here() -> bool:
+                body = (await api.get(f"/customers/{local_id}")).json()
+                return bool(body["name"] == "Grace")
+
+            assert await wait_for(changed_here), "the change made in Stripe never came back"
+            customer = (await api.get(f"/customers/{local_id}")).json()
+            assert customer["version"] == 2
+            assert customer["sync"]["stripe"]["external_id"] == external_id
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err[-2000:]
+    assert "twoway dev stopped" in out
+    assert (tmp_path / "twoway.db").exists()
+    if fake_port is not None:
+        assert not port_open(fake_port), "localstripe is still running"
+        leftovers = subprocess.run(
+            ["pgrep", "-f", f"localstripe --port {fake_port}"], capture_output=True, text=True
+        )
+        assert leftovers.stdout.strip() == "", "a localstripe child process was left behind"
+
+
+async def _healthy(client: httpx.AsyncClient) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return (await client.get("/healthz")).status_code == 200
+    return False
