@@ -28,6 +28,7 @@ from services.runtime.bus import (
     OutgoingMessage,
     UnroutableError,
 )
+from services.runtime.cancel import raise_if_cancelling
 from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
@@ -40,6 +41,7 @@ from shared.topology import (
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
+SETUP_TIMEOUT_S = 15.0
 # Quorum queues need an explicit delivery limit: a message whose handler keeps crashing the
 # process (and so never gets acked) is dead-lettered with reason ``delivery_limit``.
 DELIVERY_LIMIT = 20
@@ -81,19 +83,31 @@ class AmqpBus(Bus):
                 return
             await self._reset()
             try:
-                self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)
-                # on_return_raises: an unroutable mandatory publish must be an error, not a
-                # silently returned message.
-                self._channel = await self._connection.channel(
-                    publisher_confirms=True, on_return_raises=True
-                )
-                await declare_topology(self._channel, self._retry_delays_ms)
-                # Publishing goes straight to aiormq's channel: aio-pika's Message and Exchange
-                # wrappers cost more CPU per message than the rest of a webhook's handling.
-                self._raw = await self._channel.get_underlay_channel()
+                # One deadline for connecting and declaring: a broker that accepts the TCP
+                # connection but never answers must not hang its caller.
+                async with asyncio.timeout(SETUP_TIMEOUT_S):
+                    await self._open()
+            except asyncio.CancelledError:
+                await self._reset()
+                # aiormq cancels its waiters when the server closes the connection mid-setup;
+                # only a cancellation of this task itself is a cancellation.
+                raise_if_cancelling()
+                raise BusError("the broker closed the connection during set-up") from None
             except (aiormq.exceptions.AMQPError, OSError, TimeoutError) as exc:
                 await self._reset()
                 raise BusError(f"cannot connect to the broker: {type(exc).__name__}") from exc
+
+    async def _open(self) -> None:
+        self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+        # on_return_raises: an unroutable mandatory publish must be an error, not a silently
+        # returned message.
+        self._channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        await declare_topology(self._channel, self._retry_delays_ms)
+        # Publishing goes straight to aiormq's channel: aio-pika's Message and Exchange
+        # wrappers cost more CPU per message than the rest of a webhook's handling.
+        self._raw = await self._channel.get_underlay_channel()
 
     async def _reset(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
@@ -132,18 +146,29 @@ class AmqpBus(Bus):
         await self.connect()
         connection = self._connection
         assert connection is not None
-        # Consuming gets a channel of its own so publishes of retries and dead letters (on the
-        # main channel) never wait behind the prefetch window.
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
-        amqp_queue = await channel.get_queue(queue.name, ensure=False)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             await handler(AmqpDelivery(message))
 
-        await amqp_queue.consume(on_message)
-        await connection.closed()
-        raise BusError("connection to the broker closed")
+        gone = asyncio.Event()
+        try:
+            # Consuming gets a channel of its own so publishes of retries and dead letters (on
+            # the main channel) never wait behind the prefetch window.
+            channel = await connection.channel()
+            channel.close_callbacks.add(lambda *_: gone.set())
+            connection.close_callbacks.add(lambda *_: gone.set())
+            await channel.set_qos(prefetch_count=prefetch)
+            amqp_queue = await channel.get_queue(queue.name, ensure=False)
+            await amqp_queue.consume(on_message)
+            # Until the connection *or* this channel closes: a consumer whose channel the
+            # broker closed must come back, not sit silently on a live connection.
+            await gone.wait()
+        except asyncio.CancelledError:
+            raise_if_cancelling()
+            raise BusError("the broker closed the connection") from None
+        except (aiormq.exceptions.AMQPError, OSError, TimeoutError) as exc:
+            raise BusError(f"consuming {queue.name} failed: {type(exc).__name__}") from exc
+        raise BusError(f"the channel consuming {queue.name} closed")
 
     async def ping(self) -> bool:
         try:
