@@ -244,16 +244,32 @@ async def gateway(
         yield client
 
 
+@contextlib.asynccontextmanager
+async def crud_with(settings: CrudSettings, roles: Roles) -> AsyncIterator[httpx.AsyncClient]:
+    """The CRUD service with ``roles`` on a real port; an HTTP client pointed at it."""
+    app = create_app(settings, roles)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        # Declare the topology now, so a test's first publish already finds every queue.
+        await app.state.runtime.bus.connect()
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
 @pytest.fixture
 async def crud_inbound(
     settings: CrudSettings, db: None, broker: Broker
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service with its inbound consumer (API + relay + inbound) on a real port."""
-    app = create_app(settings, Roles(own_database=False, inbound=True))
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-        # Declare the topology now, so a test's first publish already finds the inbound queue.
-        await app.state.runtime.bus.connect()
-        client.app = app  # type: ignore[attr-defined]
+    """API + relay + inbound consumer."""
+    async with crud_with(settings, Roles(own_database=False, inbound=True)) as client:
+        yield client
+
+
+@pytest.fixture
+async def crud_consumers(
+    settings: CrudSettings, db: None, broker: Broker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """API + relay + sync-results consumer."""
+    async with crud_with(settings, Roles(own_database=False, sync_results=True)) as client:
         yield client
 
 
@@ -266,16 +282,3 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         if value or loop.time() > deadline:
             return value
         await asyncio.sleep(interval)
-
-
-@pytest.fixture
-async def crud_consumers(
-    settings: CrudSettings, db: None, broker: Broker
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service with its consumers (API + relay + sync results) on a real port."""
-    app = create_app(settings, Roles(own_database=False, sync_results=True))
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-        # Declare the topology now, so a test's first publish already finds every queue.
-        await app.state.runtime.bus.connect()
-        client.app = app  # type: ignore[attr-defined]
-        yield client

@@ -19,19 +19,19 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.runtime.bus import Delivery
 from services.runtime.db import retry_transient
+from services.runtime.decode import decode_event
 from services.runtime.errors import Permanent
 from services.runtime.worker import MAX_ERROR_CHARS, attempts_of
 from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.models import StripeLink
 from services.stripe_sync.results import Reporter, Status, result_of
 from services.stripe_sync.stripe.customers import StripeCustomers
-from shared.events import CustomerEvent, parse_event
+from shared.events import CustomerEvent
 from shared.kinds import Origin
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,7 @@ class Outcome:
 
 
 def parse(delivery: Delivery) -> CustomerEvent:
-    try:
-        event = parse_event(delivery.body)
-    except ValidationError as exc:
-        raise Permanent(f"not a twoway event: {exc.error_count()} errors", "malformed") from None
-    if not isinstance(event, CustomerEvent):
-        raise Permanent(f"not a customer event: {event.type}", "unexpected_event")
-    return event
+    return decode_event(delivery.body, CustomerEvent)
 
 
 def idempotency_key(event: CustomerEvent) -> str:
