@@ -1,7 +1,11 @@
-"""Shared set-up for benchmarks: a scratch MariaDB database and RabbitMQ vhost."""
+"""Shared set-up for benchmarks: a scratch MariaDB database and a RabbitMQ vhost, both emptied.
+
+Needs MariaDB (root, no password) and RabbitMQ (guest) on loopback, like the test suite.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pymysql
@@ -12,21 +16,50 @@ VHOST = "twoway_bench"
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
-def fresh_database() -> str:
+def fresh_database(name: str = DB_NAME) -> str:
     conn = pymysql.connect(host="127.0.0.1", user="root", password="")
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        cur.execute(f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4")
-    conn.close()
-    return DATABASE_URL
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name}")
+            cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    finally:
+        conn.close()
+    return f"mysql://root:@127.0.0.1:3306/{name}"
 
 
-def ensure_vhost() -> str:
-    # The vhost is kept between runs (deleting quorum queues over and over can wedge them);
-    # each benchmark purges the queues it uses.
+def ensure_vhost(name: str = VHOST) -> str:
+    """The vhost, with every twoway queue in it emptied.
+
+    It is kept between runs, never deleted: on RabbitMQ 3.10 many deletions of quorum queues
+    with at-least-once dead-lettering crashed the broker's ``rabbit_fifo_dlx_sup``, after which
+    no such queue got a leader (541 INTERNAL_ERROR). Leftovers of an earlier benchmark (say,
+    thousands of inbound commands) would otherwise load the next one.
+    """
     for args in (
-        ["add_vhost", VHOST],
-        ["set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+        ["add_vhost", name],
+        ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
     ):
-        subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, check=False)
-    return AMQP_URL
+        subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, check=False, timeout=60)
+    url = f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    asyncio.run(purge_queues(url))
+    return url
+
+
+async def purge_queues(url: str) -> None:
+    import aio_pika
+    import aiormq
+
+    from shared.topology import UNROUTED_QUEUE, WORK_QUEUES
+
+    connection = await aio_pika.connect(url)
+    try:
+        for name in [UNROUTED_QUEUE] + [q for w in WORK_QUEUES for q in (w.name, w.dead_letter)]:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                await queue.purge()
+                await channel.close()
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                pass  # not declared yet: the services declare it
+    finally:
+        await connection.close()

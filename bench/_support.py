@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pymysql
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the fake lives in tests/
+sys.path.insert(0, str(ROOT))  # the fake lives in tests/, the shared set-up in bench/
+
+from bench._common import ensure_vhost, fresh_database  # noqa: E402
 
 NAMESPACE = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench_sync")
 DATABASE_URL = f"mysql://root:@127.0.0.1:3306/{NAMESPACE}"
@@ -25,43 +24,8 @@ AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
 
 
 def fresh_namespace() -> None:
-    conn = pymysql.connect(host="127.0.0.1", user="root", password="")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {NAMESPACE}")
-            cur.execute(f"CREATE DATABASE {NAMESPACE} CHARACTER SET utf8mb4")
-    finally:
-        conn.close()
-    # The vhost is kept and only emptied: fewer quorum-queue deletions. On RabbitMQ 3.10 many
-    # deletions of quorum queues with at-least-once dead-lettering crashed the broker's
-    # rabbit_fifo_dlx_sup; after that no such queue gets a leader (consume -> 541 INTERNAL_ERROR).
-    for args in (
-        ("add_vhost", NAMESPACE),
-        ("set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*"),
-    ):
-        subprocess.run(["rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60)
-    asyncio.run(_purge_queues())
-
-
-async def _purge_queues() -> None:
-    import aio_pika
-    import aiormq
-
-    from shared.topology import UNROUTED_QUEUE, WORK_QUEUES
-
-    connection = await aio_pika.connect(AMQP_URL)
-    try:
-        for work in WORK_QUEUES:
-            for name in (work.name, work.dead_letter, UNROUTED_QUEUE):
-                channel = await connection.channel()
-                try:
-                    queue = await channel.declare_queue(name, passive=True)
-                    await queue.purge()
-                    await channel.close()
-                except aiormq.exceptions.ChannelNotFoundEntity:
-                    pass  # not declared yet: the services declare it
-    finally:
-        await connection.close()
+    fresh_database(NAMESPACE)
+    ensure_vhost(NAMESPACE)
 
 
 def service_env(**extra: str) -> dict[str, str]:

@@ -18,7 +18,12 @@ from services.crud.customers.service import (
     snapshot,
 )
 from services.crud.http import ApiError, etag, if_match_version, parse_body
-from services.crud.sync.status import SYNC_STATUSES, ids_with_status, sync_blocks
+from services.crud.sync.status import (
+    SYNC_STATUSES,
+    ids_with_status,
+    sync_blocks,
+    unsynced_blocks,
+)
 from shared.kinds import EntityKind, Provider
 
 DEFAULT_LIMIT = 50
@@ -38,6 +43,12 @@ async def render_all(customers: list[Customer]) -> list[dict[str, Any]]:
 async def customer_response(customer: Customer, status: int = 200) -> JSONResponse:
     (body,) = await render_all([customer])
     return JSONResponse(body, status_code=status, headers={"ETag": etag(customer.version)})
+
+
+def created_response(customer: Customer) -> JSONResponse:
+    # Just created through the API: no provider can have it yet, so no link to look up.
+    body = {**render(customer), "sync": unsynced_blocks()}
+    return JSONResponse(body, status_code=201, headers={"ETag": etag(customer.version)})
 
 
 def _service(request: Request) -> CustomerService:
@@ -71,7 +82,7 @@ async def _write(request: Request, call: Any) -> Any:
 async def create_customer(request: Request) -> Response:
     body = await parse_body(request, CustomerCreate)
     customer = await _write(request, _service(request).create(body.model_dump()))
-    return await customer_response(customer, status=201)
+    return created_response(customer)
 
 
 async def get_customer(request: Request) -> Response:

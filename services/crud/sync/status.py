@@ -37,6 +37,11 @@ def block(link: ExternalLink | None, version: int) -> dict[str, Any]:
     }
 
 
+def unsynced_blocks() -> dict[str, dict[str, Any]]:
+    """The block of an entity no provider has heard of yet (one just created by the API)."""
+    return {p.value: block(None, 1) for p in PROVIDERS}
+
+
 async def sync_blocks(
     entity: EntityKind, versions: dict[str, int]
 ) -> dict[str, dict[str, dict[str, Any]]]:
