@@ -105,7 +105,9 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     configure_logging("stripe_sync", settings.log_level)
 
     async def run_until_signal() -> None:
-        worker = asyncio.create_task(sync_main(settings), name="stripe-sync")
+        worker = asyncio.create_task(
+            sync_main(settings, metrics_port=settings.metrics_port or None), name="stripe-sync"
+        )
         stop = asyncio.create_task(_wait_for_signal())
         done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
         for task in (worker, stop):
