@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -19,6 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.runtime.http import EmbeddedServer
+
+log = logging.getLogger(__name__)
 
 OUTBOX_BACKLOG = Gauge("twoway_outbox_backlog", "Outbox rows not yet published")
 OUTBOX_OLDEST_AGE = Gauge(
@@ -79,8 +82,10 @@ async def serve_metrics(
     sock = socket.create_server((host, port))
     server = EmbeddedServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="metrics-server")
+    bound = int(sock.getsockname()[1])
+    log.info("metrics served", extra={"port": bound})
     try:
-        yield sock.getsockname()[1]
+        yield bound
     finally:
         server.should_exit = True
         await asyncio.gather(task, return_exceptions=True)

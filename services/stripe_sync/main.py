@@ -85,8 +85,7 @@ async def main(
         )
         async with contextlib.AsyncExitStack() as stack:
             if metrics_port is not None:
-                port = await stack.enter_async_context(serve_metrics(metrics_port))
-                log.info("metrics served", extra={"port": port})
+                await stack.enter_async_context(serve_metrics(metrics_port))
             await worker.run()
     finally:
         await bus.close()
