@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -24,3 +26,17 @@ async def scrape(client: httpx.AsyncClient, url: str = "/metrics") -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=")
     return response.text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def answering(client: httpx.AsyncClient) -> bool:
+    """Whether a metrics endpoint's ``/healthz`` answers."""
+    try:
+        return (await client.get("/healthz")).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -3,14 +3,12 @@ worker's own /metrics endpoint."""
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 from prometheus_client import generate_latest
 
 from tests.fakes.stripe_fake import FakeStripe, Fault
-from tests.scrape import delta, scrape
+from tests.scrape import answering, delta, free_port, scrape
 from tests.stripe_sync.conftest import Publisher, Workers, customer_event, eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
@@ -21,19 +19,6 @@ LATENCY_COUNT = "twoway_stripe_request_seconds_count"
 
 def creates(before: str, after: str, status: str) -> float:
     return delta(before, after, REQUESTS, operation="customers.create", status=status)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def answering(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/healthz")).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 async def test_the_worker_serves_its_stripe_calls_as_prometheus_text(
