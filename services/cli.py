@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -65,6 +66,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
+    from services.runtime.metrics import serve_metrics
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level)
@@ -79,8 +81,13 @@ def cmd_crud(args: argparse.Namespace) -> int:
         return 0
 
     async def background_only() -> None:
-        async with running(settings, roles):
-            log.info("crud running without HTTP", extra={"role": args.role})
+        async with running(settings, roles) as runtime, contextlib.AsyncExitStack() as stack:
+            if settings.metrics_port:
+                refresh = runtime.refresh_metrics if roles.relay else None
+                await stack.enter_async_context(
+                    serve_metrics(settings.metrics_port, refresh=refresh)
+                )
+            log.info("crud running without HTTP API", extra={"role": args.role})
             await _wait_for_signal()
 
     asyncio.run(background_only())
@@ -105,7 +112,9 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     configure_logging("stripe_sync", settings.log_level)
 
     async def run_until_signal() -> None:
-        worker = asyncio.create_task(sync_main(settings), name="stripe-sync")
+        worker = asyncio.create_task(
+            sync_main(settings, metrics_port=settings.metrics_port or None), name="stripe-sync"
+        )
         stop = asyncio.create_task(_wait_for_signal())
         done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
         for task in (worker, stop):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
-from services.runtime.settings import ServiceSettings
+from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
@@ -21,3 +21,5 @@ class CrudSettings(ServiceSettings):
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
+    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    """Used by the roles without the API (relay, consumers); the API serves ``/metrics``."""

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 
 import uvicorn
 from starlette.applications import Starlette
 
-
-class EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host process."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+from services.runtime.http import EmbeddedServer
 
 
 def embedded_server(app: Starlette, host: str, port: int) -> EmbeddedServer:

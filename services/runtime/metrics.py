@@ -6,9 +6,22 @@ The metric objects hold no connection: exposing them is the job of each process'
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.runtime.http import EmbeddedServer
+
+log = logging.getLogger(__name__)
 
 OUTBOX_BACKLOG = Gauge("twoway_outbox_backlog", "Outbox rows not yet published")
 OUTBOX_OLDEST_AGE = Gauge(
@@ -41,3 +54,39 @@ async def metrics_endpoint(request: Request) -> Response:
     if refresh is not None:
         await refresh()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@contextlib.asynccontextmanager
+async def serve_metrics(
+    port: int,
+    host: str = "0.0.0.0",  # every interface: Prometheus scrapes from outside the container
+    refresh: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[int]:
+    """Serve ``/metrics`` and ``/healthz`` in this event loop while the block runs; yield the
+    bound port (``port=0`` picks a free one). ``refresh`` runs before each scrape.
+
+    The socket is bound here, so a port in use raises ``OSError`` to the caller instead of
+    ending the process (as uvicorn would).
+    """
+    app = Starlette(
+        routes=[
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/healthz", _healthz, methods=["GET"]),
+        ]
+    )
+    app.state.refresh_metrics = refresh
+    sock = socket.create_server((host, port))
+    server = EmbeddedServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="metrics-server")
+    bound = int(sock.getsockname()[1])
+    log.info("metrics served", extra={"port": bound})
+    try:
+        yield bound
+    finally:
+        server.should_exit = True
+        await asyncio.gather(task, return_exceptions=True)
+        sock.close()

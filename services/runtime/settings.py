@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -10,6 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_METRICS_PORT = 9102
+
+MetricsPort = Annotated[
+    int, Field(ge=0, le=65535, validation_alias=AliasChoices("TWOWAY_METRICS_PORT"))
+]
+"""Where a process without an HTTP API serves ``/metrics`` and ``/healthz``; 0: nowhere."""
 
 
 class ConfigError(Exception):

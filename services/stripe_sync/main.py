@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -11,6 +12,7 @@ from tortoise import Tortoise
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
+from services.runtime.metrics import serve_metrics
 from services.runtime.worker import Worker
 from services.stripe_sync.consumer import SyncHandler
 from services.stripe_sync.models import MODELS_MODULE
@@ -50,8 +52,13 @@ async def main(
     bus: Bus | None = None,
     limiter: RateLimiter | None = None,
     own_database: bool = True,
+    metrics_port: int | None = None,
 ) -> None:
-    """Consume and sync until cancelled. ``own_database=False``: the caller opened it."""
+    """Consume and sync until cancelled. ``own_database=False``: the caller opened it.
+
+    ``metrics_port`` (0 picks a free one): serve ``/metrics`` there while running; None: the
+    caller exposes the process's metrics, or nobody does.
+    """
     bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
     limiter = limiter or RateLimiter(
         settings.rate_limit, max_transit_s=settings.stripe_max_transit_s
@@ -76,7 +83,10 @@ async def main(
             "stripe sync running",
             extra={"rate_limit": limiter.rate, "prefetch": settings.prefetch},
         )
-        await worker.run()
+        async with contextlib.AsyncExitStack() as stack:
+            if metrics_port is not None:
+                await stack.enter_async_context(serve_metrics(metrics_port))
+            await worker.run()
     finally:
         await bus.close()
         await http_client.close_async()  # type: ignore[no-untyped-call]

@@ -9,6 +9,10 @@ A delivery is verified, normalized and published with confirms before it is answ
 | missing/bad/expired signature, bad JSON     | 400, nothing published |
 | body over the limit                         | 413    |
 | broker down or a publish not confirmed      | 503, so the provider delivers it again |
+
+Every delivery counts once in ``twoway_webhooks_total{provider,outcome}``: ``accepted``,
+``ignored``, or the error code of the answer (``bad_signature``, ``malformed_payload``,
+``payload_too_large``, ``broker_unavailable``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from starlette.routing import Route
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus, BusError, OutgoingMessage
 from services.runtime.http import BodyTooLarge, read_limited_body
+from services.runtime.metrics import WEBHOOKS, metrics_endpoint
 from services.webhook_gateway.providers import PROVIDERS
 from services.webhook_gateway.providers.base import WebhookProvider, WebhookRejected
 from services.webhook_gateway.settings import GatewaySettings
@@ -35,18 +40,28 @@ from shared.topology import COMMANDS_EXCHANGE
 log = logging.getLogger(__name__)
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def rejected(status: int, code: str, message: str) -> tuple[str, Response]:
+    """An error answer, and its code as the delivery's outcome."""
+    body = {"error": {"code": code, "message": message}}
+    return code, JSONResponse(body, status_code=status)
 
 
 def webhook_endpoint(
     provider: WebhookProvider, bus: Callable[[], Bus], settings: GatewaySettings
 ) -> Callable[[Request], Awaitable[Response]]:
+    name = provider.provider.value
+
     async def endpoint(request: Request) -> Response:
+        outcome, response = await handle(request)
+        WEBHOOKS.labels(name, outcome).inc()
+        return response
+
+    async def handle(request: Request) -> tuple[str, Response]:
+        """The delivery's outcome (the metrics' label) and its answer."""
         try:
             body = await read_limited_body(request, settings.max_body_bytes)
         except BodyTooLarge:
-            return error(
+            return rejected(
                 413, "payload_too_large", f"the body is over {settings.max_body_bytes} bytes"
             )
         try:
@@ -55,13 +70,13 @@ def webhook_endpoint(
         except WebhookRejected as exc:
             log.warning(
                 "webhook rejected",
-                extra={"provider": provider.provider.value, "code": exc.code, "reason": str(exc)},
+                extra={"provider": name, "code": exc.code, "reason": str(exc)},
             )
-            return error(exc.status, exc.code, str(exc))
-        context = {"provider": provider.provider.value, "event_id": event.get("id")}
+            return rejected(exc.status, exc.code, str(exc))
+        context = {"provider": name, "event_id": event.get("id")}
         if not commands:
             log.debug("webhook ignored", extra={**context, "type": event.get("type")})
-            return JSONResponse({"status": "ignored"})
+            return "ignored", JSONResponse({"status": "ignored"})
         messages = [
             OutgoingMessage(
                 routing_key=command_routing_key(c), body=dump_command(c), message_id=c.message_id
@@ -80,8 +95,8 @@ def webhook_endpoint(
         failed = [r for r in results if r is not None]
         if failed:
             log.warning("webhook not handed on", extra={**context, "error": str(failed[0])})
-            return error(503, "broker_unavailable", "try again later")
-        return JSONResponse({"status": "accepted", "commands": len(commands)})
+            return rejected(503, "broker_unavailable", "try again later")
+        return "accepted", JSONResponse({"status": "accepted", "commands": len(commands)})
 
     return endpoint
 
@@ -119,6 +134,7 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     for name, factory in PROVIDERS.items():
         endpoint = webhook_endpoint(factory(settings), lambda: state["bus"], settings)

@@ -57,9 +57,9 @@ class Workers:
         self.settings = settings
         self.tasks: list[asyncio.Task[None]] = []
 
-    def start(self, **overrides: Any) -> asyncio.Task[None]:
+    def start(self, metrics_port: int | None = None, **overrides: Any) -> asyncio.Task[None]:
         settings = self.settings.model_copy(update=overrides)
-        task = asyncio.create_task(main(settings, own_database=False))
+        task = asyncio.create_task(main(settings, own_database=False, metrics_port=metrics_port))
         self.tasks.append(task)
         return task
 

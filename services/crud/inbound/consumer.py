@@ -2,6 +2,8 @@
 
 Failures map onto the one worker policy (``services.runtime.worker``): a malformed command or a
 state twoway cannot hold is dead-lettered at once; a write that raced another is retried.
+Every command ``apply`` settled counts once in ``twoway_inbound_commands_total`` by its outcome
+(applied, duplicate, stale, noop, echo, gone); the failures count in the worker's metrics.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from services.crud.inbound.apply import Conflict, Outcome, Unrepresentable, apply
 from services.runtime.bus import Bus, Delivery
 from services.runtime.errors import Permanent, Retryable
+from services.runtime.metrics import INBOUND_COMMANDS
 from services.runtime.worker import Worker
 from shared.commands import parse_command
 from shared.topology import INBOUND_QUEUE
@@ -44,6 +47,7 @@ class InboundHandler:
             raise Retryable(f"concurrent write: {exc}") from None
         if outcome is Outcome.APPLIED:
             self.on_commit()
+        INBOUND_COMMANDS.labels(command.provider.value, outcome.value).inc()
         log.info(
             "inbound command",
             extra={

@@ -48,10 +48,11 @@ class StripeCustomers:
         if not data.phone:
             del params["phone"]
         customer = await self.call(
+            "customers.create",
             lambda: self.client.v1.customers.create_async(
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
-            )
+            ),
         )
         return str(customer.id)
 
@@ -64,18 +65,20 @@ class StripeCustomers:
     ) -> None:
         params = params_of(data, dropped_keys)
         await self.call(
+            "customers.update",
             lambda: self.client.v1.customers.update_async(
                 external_id,
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
-            )
+            ),
         )
 
     async def find(self, local_id: str, email: str) -> list[str]:
         """Ids of Stripe customers that may be ``local_id``: ours by metadata, else unclaimed
         ones with ``email``. One id is a match; none or several, the caller cannot tell."""
         page = await self.call(
-            lambda: self.client.v1.customers.list_async(params={"email": email, "limit": 10})
+            "customers.list",
+            lambda: self.client.v1.customers.list_async(params={"email": email, "limit": 10}),
         )
         claims = [(c.id, _claim(c)) for c in page.data]
         ours = [cid for cid, claim in claims if claim == local_id]
@@ -88,4 +91,6 @@ class StripeCustomers:
             await self.client.v1.customers.delete_async(external_id)
             return True
 
-        await self.call(request, accept=lambda exc: True if is_missing(exc) else None)
+        await self.call(
+            "customers.delete", request, accept=lambda exc: True if is_missing(exc) else None
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import stripe
 
 from services.runtime.errors import Permanent, Retryable
@@ -56,6 +57,17 @@ def classify(exc: stripe.StripeError) -> Retryable | Permanent:
         return Retryable(detail, retry_after=wait)
     code = f"_{exc.code}" if exc.code else ""
     return Permanent(detail, reason=f"stripe_{status}{code}")
+
+
+def status_label(exc: stripe.StripeError) -> str:
+    """The metrics' status of a failed request: its HTTP status, else what kept the answer."""
+    if exc.http_status is not None:
+        return str(exc.http_status)
+    if isinstance(exc.__cause__, httpx.TimeoutException | TimeoutError):
+        return "timeout"
+    if isinstance(exc, stripe.APIConnectionError):
+        return "connection_error"
+    return "error"
 
 
 def is_missing(exc: stripe.StripeError) -> bool:

@@ -1,0 +1,58 @@
+"""The HTTP-less processes as deployed: `twoway <command>` serves /metrics and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from services.crud.settings import CrudSettings
+from tests.conftest import Broker
+from tests.scrape import answering, free_port, scrape
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
+
+
+@pytest.mark.parametrize(
+    "argv", [["crud", "--role", "relay"], ["crud", "--role", "consumers"], ["stripe-sync"]]
+)
+async def test_a_worker_serves_metrics_and_stops_on_sigterm(
+    settings: CrudSettings, broker: Broker, argv: list[str]
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TWOWAY_DATABASE_URL": settings.database_url.get_secret_value(),
+        "TWOWAY_AMQP_URL": settings.amqp_url.get_secret_value(),
+        "TWOWAY_METRICS_PORT": str(port),
+        "STRIPE_API_KEY": "sk_test_twoway_cli",
+        "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called: no event is published
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            for _ in range(200):
+                if await answering(client) or proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            text = await scrape(client)
+            assert "# TYPE twoway_messages_consumed_total counter" in text
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
