@@ -96,7 +96,7 @@ class System:
         return Snapshot(
             unpublished=unpublished,
             outbox_rows=outbox_rows,
-            webhooks_pending=len(self.fake._pending),
+            webhooks_pending=self.fake.delivering,
             stripe_calls=len(self.fake.calls),
             webhooks_delivered=len(self.fake.deliveries),
             ready=tuple(ready),

@@ -195,6 +195,11 @@ class FakeStripe:
                 self.deliveries.append(exc)
         return last
 
+    @property
+    def delivering(self) -> int:
+        """Webhook deliveries under way (sent, not yet answered)."""
+        return len(self._pending)
+
     async def settle(self) -> None:
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
