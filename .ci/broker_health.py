@@ -22,8 +22,12 @@ async def round_trip() -> None:
         queue = await channel.declare_queue(
             QUEUE,
             durable=True,
-            arguments={"x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once",
-                       "x-overflow": "reject-publish", "x-dead-letter-exchange": ""},
+            arguments={
+                "x-queue-type": "quorum",
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+                "x-dead-letter-exchange": "",
+            },
         )
         await queue.purge()
         await channel.default_exchange.publish(aio_pika.Message(b"ping"), routing_key=QUEUE)

@@ -27,6 +27,7 @@ from services.crud.http import (
     unavailable_handler,
 )
 from services.crud.inbound.consumer import inbound_worker
+from services.crud.inbound.retention import InboxRetention, RetentionConfig
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -99,6 +100,10 @@ async def running(
         if roles.inbound:
             worker = inbound_worker(runtime.bus, runtime.signal.notify, settings.retry_delays_ms)
             runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
+            retention = InboxRetention(
+                RetentionConfig(retention=timedelta(hours=settings.inbox_retention_hours))
+            )
+            runtime.tasks.append(asyncio.create_task(retention.run(), name="inbox-retention"))
         if roles.sync_results:
             results = sync_results_worker(runtime.bus, settings.retry_delays_ms)
             runtime.tasks.append(asyncio.create_task(results.run(), name="sync-results"))

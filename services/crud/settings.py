@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
+from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
@@ -18,8 +19,23 @@ class CrudSettings(ServiceSettings):
     outbox_retention_hours: float = Field(
         default=168.0, gt=0, validation_alias=AliasChoices("TWOWAY_OUTBOX_RETENTION_HOURS")
     )
+    # Inbox rows (the proof an event was applied) must outlive Stripe's redeliveries.
+    inbox_retention_hours: float = Field(
+        default=168.0, validation_alias=AliasChoices("TWOWAY_INBOX_RETENTION_HOURS")
+    )
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
     """Used by the roles without the API (relay, consumers); the API serves ``/metrics``."""
+
+    @field_validator("inbox_retention_hours")
+    @classmethod
+    def _outlives_redeliveries(cls, value: float) -> float:
+        floor = STRIPE_RETRY_WINDOW.total_seconds() / 3600
+        if value <= floor:
+            raise ValueError(
+                f"must exceed {floor:g} hours: Stripe redelivers an event for up to 3 days, and "
+                "a redelivery whose inbox row is gone could be applied again"
+            )
+        return value

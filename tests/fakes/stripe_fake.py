@@ -5,6 +5,8 @@ localstripe (GPL) is only ever loaded here, in the test process. In front of it 
 - an Idempotency-Key cache (localstripe ignores the header; real Stripe replays the first result);
 - fault injection: queued faults answer 429/5xx/4xx or hang, before or *after* the real handler
   ran (the latter is "Stripe did it but the client never heard");
+- Stripe's rule that an empty value unsets a customer's field or metadata key (localstripe
+  stores the empty string, so the echo of a removal would not look like what was sent);
 - webhook delivery without localstripe's fixed 1 s delay, signed like Stripe, tracked so a test
   can wait for every delivery to settle, or capture events instead of delivering them.
 """
@@ -59,6 +61,28 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+def _empty_values_unset(resources: Any) -> None:
+    """Customers: ``phone=""`` becomes null and ``metadata[key]=""`` removes the key, as at
+    Stripe. Patched on the class once per process (localstripe's store is module-global too)."""
+    customer = resources.Customer
+    if getattr(customer._update, "twoway_unsets", False):
+        return
+    update = resources.StripeObject._update
+
+    def _update(self: Any, **data: Any) -> None:
+        metadata = data.get("metadata")
+        removed: list[str] = []
+        if isinstance(metadata, dict):
+            removed = [key for key, value in metadata.items() if value == ""]
+            data["metadata"] = {k: v for k, v in metadata.items() if v != ""}
+        update(self, **{k: None if v == "" else v for k, v in data.items()})
+        for key in removed:
+            (self.metadata or {}).pop(key, None)
+
+    _update.twoway_unsets = True  # type: ignore[attr-defined]
+    customer._update = _update
+
+
 class FakeStripe:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -82,6 +106,7 @@ class FakeStripe:
         resources.store.clear()
         webhooks._webhooks.clear()
         resources.schedule_webhook = self._schedule_webhook
+        _empty_values_unset(resources)
 
         app = web.Application(
             middlewares=[
@@ -169,6 +194,11 @@ class FakeStripe:
             except httpx.HTTPError as exc:
                 self.deliveries.append(exc)
         return last
+
+    @property
+    def delivering(self) -> int:
+        """Webhook deliveries under way (sent, not yet answered)."""
+        return len(self._pending)
 
     async def settle(self) -> None:
         while self._pending:

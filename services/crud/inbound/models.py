@@ -1,7 +1,8 @@
 """The inbox: one row per provider event ever applied, written in the change's transaction.
 
 The unique key (provider, event id) is what makes a redelivered event change nothing. Rows keep
-the command as received, so what happened to an event can be read (and replayed) later.
+the command as received, so what happened to an event can be read (and replayed) later, until
+``retention`` deletes them (by ``received_at``, hence its index).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class InboxEntry(Model):
     occurred_at = fields.DatetimeField()
     outcome = fields.CharField(max_length=16)
     payload = fields.TextField()
-    received_at = fields.DatetimeField()
+    received_at = fields.DatetimeField(db_index=True)
 
     class Meta:
         table = "inbox"

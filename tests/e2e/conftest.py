@@ -1,0 +1,175 @@
+"""Every twoway service at once, as one deployment would run them, in the test's process.
+
+CRUD (API, relay, inbound, sync results), the webhook gateway and the stripe_sync worker run on
+the real MariaDB and RabbitMQ; localstripe stands in for Stripe and sends its signed webhooks to
+the gateway. :class:`System` knows how to wait until nothing is moving any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from services.crud.app import Roles, create_app
+from services.crud.entities import model_modules
+from services.crud.outbox.models import OutboxEvent
+from services.crud.settings import CrudSettings
+from services.runtime.db import close_db, init_db
+from services.stripe_sync.main import main as stripe_sync_main
+from services.stripe_sync.models import MODELS_MODULE
+from services.stripe_sync.settings import StripeSyncSettings
+from shared.topology import WORK_QUEUES
+from tests.conftest import TEST_RETRY_DELAYS_MS, WEBHOOK_SECRET, Broker, serve, truncate_all
+from tests.fakes.stripe_fake import API_KEY, FakeStripe
+from tests.webhook_gateway.events import webhook_url
+
+
+@pytest.fixture
+async def db(settings: CrudSettings) -> AsyncIterator[None]:
+    """Every service's tables, all empty, on one pool (the services share it in this process)."""
+    await init_db(settings.database_url.get_secret_value(), [*model_modules(), MODELS_MODULE])
+    await truncate_all()
+    try:
+        yield
+    finally:
+        await close_db()
+
+
+def _counter(name: str, queue: str) -> float:
+    """A worker metric summed over its other labels (0 before the first sample)."""
+    total = 0.0
+    for metric in REGISTRY.collect():
+        for sample in metric.samples:
+            if sample.name == name and sample.labels.get("queue") == queue:
+                total += sample.value
+    return total
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What is moving, and how much has moved, at one moment."""
+
+    unpublished: int
+    outbox_rows: int
+    webhooks_pending: int
+    stripe_calls: int
+    webhooks_delivered: int
+    ready: tuple[int, ...]
+    consumed: tuple[float, ...]
+    settled: tuple[float, ...]
+
+    @property
+    def idle(self) -> bool:
+        in_flight = (c - s for c, s in zip(self.consumed, self.settled, strict=True))
+        return (
+            self.unpublished == 0
+            and self.webhooks_pending == 0
+            and not any(self.ready)
+            and not any(in_flight)
+        )
+
+
+class System:
+    """The running services, and the means to tell when they have all gone quiet."""
+
+    def __init__(self, api: httpx.AsyncClient, fake: FakeStripe, broker: Broker) -> None:
+        self.api = api
+        self.fake = fake
+        self.broker = broker
+        self.queues = [w.name for w in WORK_QUEUES]
+        self.waiting = [w.retry_queue(d) for w in WORK_QUEUES for d in TEST_RETRY_DELAYS_MS]
+        # Handlers cut short by earlier tests' shutdowns never settle: count from here.
+        self._consumed0 = [_counter("twoway_messages_consumed_total", q) for q in self.queues]
+        self._settled0 = [_counter("twoway_messages_settled_total", q) for q in self.queues]
+
+    async def snapshot(self) -> Snapshot:
+        unpublished = await OutboxEvent.filter(published_at__isnull=True).count()
+        outbox_rows = await OutboxEvent.all().count()
+        ready = [await self.broker.count(q) for q in self.queues + self.waiting]
+        return Snapshot(
+            unpublished=unpublished,
+            outbox_rows=outbox_rows,
+            webhooks_pending=self.fake.delivering,
+            stripe_calls=len(self.fake.calls),
+            webhooks_delivered=len(self.fake.deliveries),
+            ready=tuple(ready),
+            consumed=tuple(
+                _counter("twoway_messages_consumed_total", q) - c0
+                for q, c0 in zip(self.queues, self._consumed0, strict=True)
+            ),
+            settled=tuple(
+                _counter("twoway_messages_settled_total", q) - s0
+                for q, s0 in zip(self.queues, self._settled0, strict=True)
+            ),
+        )
+
+    async def quiet(self, timeout: float = 10.0, gap: float = 0.1) -> Snapshot:
+        """Wait until nothing moves: no unpublished outbox row, no webhook delivery under way,
+        every work and retry queue empty, every delivered message settled, and all of it the
+        same in two readings ``gap`` seconds apart (a message in the broker's hands between a
+        queue and its consumer shows in neither)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        previous: Snapshot | None = None
+        while True:
+            await self.fake.settle()
+            current = await self.snapshot()
+            if current.idle and current == previous:
+                return current
+            if loop.time() > deadline:
+                raise AssertionError(f"the system did not go quiet: {current}")
+            previous = current if current.idle else None
+            await asyncio.sleep(gap)
+
+
+@pytest.fixture
+async def system(
+    settings: CrudSettings,
+    db: None,
+    broker: Broker,
+    gateway: httpx.AsyncClient,
+    fake_stripe: FakeStripe,
+) -> AsyncIterator[System]:
+    """CRUD with every role, the gateway, the stripe_sync worker and localstripe's webhooks."""
+    await fake_stripe.register_webhook(webhook_url(gateway), WEBHOOK_SECRET)
+    sync_settings = StripeSyncSettings(
+        database_url=settings.database_url,
+        amqp_url=settings.amqp_url,
+        stripe_api_key=API_KEY,
+        stripe_api_base=fake_stripe.url,
+        stripe_timeout_s=2.0,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+    )
+    roles = Roles(own_database=False, inbound=True, sync_results=True)
+    app = create_app(settings, roles)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as api:
+        worker = asyncio.create_task(stripe_sync_main(sync_settings, own_database=False))
+        system = System(api, fake_stripe, broker)
+        try:
+            yield system
+            # Whatever a failed test left moving settles before the services stop.
+            with contextlib.suppress(AssertionError):
+                await system.quiet(timeout=5)
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+
+
+def stripe_state(external_id: str) -> dict[str, Any]:
+    """A customer as localstripe holds it (read from its store: no request, no log entry)."""
+    from localstripe.resources import store
+
+    customer = store[f"customer:{external_id}"]
+    return {
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "metadata": dict(customer.metadata or {}),
+    }
