@@ -48,6 +48,19 @@ async def test_customer_event_becomes_one_confirmed_command(
     assert not command.initial
 
 
+async def test_empty_strings_unset_as_at_stripe(gateway: httpx.AsyncClient, broker: Broker) -> None:
+    tap = await broker.tap(COMMANDS_EXCHANGE)
+    event = customer_event(
+        "customer.updated", name="Ada", phone="", metadata={"plan": "pro", "team": ""}
+    )
+    assert (await post_signed(gateway, event)).status_code == 200
+    (message,) = await tap.collect(1)
+    command = parse_command(message.body)
+    assert isinstance(command, CustomerUpsert)
+    assert command.data.phone is None
+    assert command.data.metadata == {"plan": "pro"}
+
+
 async def test_delete_and_create_events(gateway: httpx.AsyncClient, broker: Broker) -> None:
     tap = await broker.tap(COMMANDS_EXCHANGE)
     assert (await post_signed(gateway, customer_event("customer.created"))).status_code == 200

@@ -81,11 +81,15 @@ class StripeWebhooks(WebhookProvider):
         try:
             if kind == DELETE_TYPE:
                 return [CustomerDelete(**common)]
+            # At Stripe an empty string unsets a field or a metadata key; some emulators
+            # (localstripe) store it instead. Read it the way Stripe means it.
             snapshot = CustomerSnapshot(
                 name=obj.get("name"),
                 email=obj.get("email"),
-                phone=obj.get("phone"),
-                metadata={k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY},
+                phone=obj.get("phone") or None,
+                metadata={
+                    k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY and v != ""
+                },
             )
             return [CustomerUpsert(**common, data=snapshot, initial=kind == "customer.created")]
         except ValidationError as exc:
