@@ -113,8 +113,7 @@ async def relay_run(url: str, rows: list[tuple[str, str, str]]) -> float:
     return len(rows) / elapsed
 
 
-async def main(n: int) -> None:
-    db_url, amqp_url = fresh_database(), ensure_vhost()
+async def main(n: int, db_url: str, amqp_url: str) -> None:
     settings = CrudSettings(database_url=db_url, amqp_url=amqp_url)
     await migrate(settings)
     await init_db(db_url, model_modules())
@@ -144,4 +143,6 @@ async def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000))
+    asyncio.run(
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000, fresh_database(), ensure_vhost())
+    )
