@@ -12,7 +12,7 @@ import pytest
 from tortoise import connections
 
 from services.crud.app import make_bus
-from services.crud.customers.service import CustomerService
+from services.crud.customers.service import CustomerService, DuplicateEmail
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -80,8 +80,20 @@ async def test_a_failed_write_leaves_neither_row(
 
     service = CustomerService(on_commit=lambda: None)
     kept = await service.create({"name": "A", "email": "a@x.io", "phone": None, "metadata": {}})
+    (event_id,) = (
+        await connections.get("default").execute_query_dict("SELECT event_id FROM outbox")
+    )[0].values()
+    real_statement = service_module.insert_statement
+
+    def clashing_statement(event: Any) -> tuple[str, list[Any]]:
+        # The create's second statement fails in the database (an event id already used)
+        # after its first one, the customer row, went through.
+        sql, params = real_statement(event)
+        return sql, [event_id, *params[1:]]
+
+    monkeypatch.setattr(service_module, "insert_statement", clashing_statement)
     monkeypatch.setattr(service_module, "append", append_then_fail)
-    with pytest.raises(DiskFull):
+    with pytest.raises(DuplicateEmail):  # how the API reports an integrity error on create
         await service.create({"name": "B", "email": "b@x.io", "phone": None, "metadata": {}})
     with pytest.raises(DiskFull):
         await service.update(kept.id, {"name": "changed"})

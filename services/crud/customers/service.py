@@ -3,6 +3,7 @@ a broker outage cannot lose an event, and a failed write leaves no event behind.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,8 +15,8 @@ from tortoise.transactions import in_transaction
 
 from services.crud.customers.models import Customer
 from services.crud.ids import new_id
-from services.crud.outbox.writer import append
-from services.runtime.db import retry_transient
+from services.crud.outbox.writer import append, insert_statement
+from services.runtime.db import dialect, retry_transient, run_transaction_mysql
 from shared.events import CustomerData, CustomerEvent
 from shared.kinds import Action, Origin
 
@@ -49,6 +50,20 @@ def snapshot(customer: Customer) -> CustomerData:
     )
 
 
+def event_of(
+    customer: Customer, action: Action, origin: Origin, version: int | None = None
+) -> CustomerEvent:
+    return CustomerEvent(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        type=f"customer.{action.value}",
+        entity_id=customer.id,
+        version=version if version is not None else customer.version,
+        origin=origin,
+        data=snapshot(customer),
+    )
+
+
 async def record_event(
     conn: BaseDBAsyncClient,
     customer: Customer,
@@ -57,17 +72,33 @@ async def record_event(
     version: int | None = None,
 ) -> None:
     """Append the outbox event describing ``customer`` after ``action``."""
-    data = snapshot(customer)
-    event = CustomerEvent(
-        event_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        type=f"customer.{action.value}",
-        entity_id=customer.id,
-        version=version if version is not None else customer.version,
-        origin=origin,
-        data=data,
-    )
-    await append(conn, event)
+    await append(conn, event_of(customer, action, origin, version))
+
+
+CUSTOMER_INSERT_SQL = (
+    "INSERT INTO customers (id, name, email, phone, metadata, version, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+async def insert_in_one_round_trip(fields: dict[str, Any], origin: Origin) -> Customer:
+    """``insert`` for MySQL/MariaDB: the row and its event in one transaction, one round trip."""
+    now = datetime.now(UTC)
+    customer = Customer(id=new_id(), version=1, created_at=now, updated_at=now, **fields)
+    naive = now.replace(tzinfo=None)
+    row = [
+        customer.id,
+        customer.name,
+        customer.email,
+        customer.phone,
+        json.dumps(customer.metadata or {}),
+        1,
+        naive,
+        naive,
+    ]
+    event = event_of(customer, Action.CREATED, origin)
+    await run_transaction_mysql([(CUSTOMER_INSERT_SQL, row), insert_statement(event)])
+    return customer
 
 
 def _check(customer: Customer | None, expected: set[int] | None) -> Customer:
@@ -124,6 +155,8 @@ class CustomerService:
 
     async def create(self, fields: dict[str, Any], origin: Origin = Origin.APP) -> Customer:
         async def tx() -> Customer:
+            if dialect() == "mysql":
+                return await insert_in_one_round_trip(fields, origin)
             async with in_transaction() as conn:
                 return await insert(conn, fields, origin)
 

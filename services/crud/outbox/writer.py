@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -25,6 +26,25 @@ class OutboxSignal:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
         self._event.clear()
+
+
+INSERT_SQL = (
+    "INSERT INTO outbox (event_id, routing_key, entity, entity_id, version, payload, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def insert_statement(event: CustomerEvent | SyncResultEvent) -> tuple[str, list[Any]]:
+    """The outbox row of ``event`` as one SQL statement, for ``run_transaction_mysql``."""
+    return INSERT_SQL, [
+        str(event.event_id),
+        event_routing_key(event),
+        event.entity.value,
+        event.entity_id,
+        event.version,
+        dump_event(event).decode(),
+        datetime.now(UTC).replace(tzinfo=None),
+    ]
 
 
 async def append(conn: BaseDBAsyncClient, event: CustomerEvent | SyncResultEvent) -> None:
