@@ -96,7 +96,7 @@ def main(seconds: int) -> None:
     results: dict[str, list[float]] = {"baseline": [], "twoway": []}
     rss = 0.0
     errors = 0
-    for _ in range(2):
+    for _ in range(3):
         for name, cmd, port in (("baseline", base_cmd, 8932), ("twoway", twoway_cmd, 8931)):
             truncate()
             proc = run_server(cmd, env)
@@ -112,7 +112,7 @@ def main(seconds: int) -> None:
                 proc.terminate()
                 proc.wait(timeout=20)
     base, ours = max(results["baseline"]), max(results["twoway"])
-    print(f"wrk -t2 -c16 -d{seconds}s, POST /customers, 2 rounds each, best shown")
+    print(f"wrk -t2 -c16 -d{seconds}s, POST /customers, 3 rounds each, best shown")
     print(
         f"baseline Starlette+Tortoise: {base:8.0f} req/s  (runs: "
         f"{', '.join(f'{x:.0f}' for x in results['baseline'])})"
