@@ -1,11 +1,13 @@
 """POST /customers throughput: `twoway crud` vs a minimal Starlette + Tortoise handler.
 
-    python bench/api_throughput.py [seconds]
+    python -m bench.api_throughput [seconds]
 
 Both run under uvicorn with the same settings (one worker, no access log) on the same MariaDB;
 the same wrk client (2 threads, 16 connections) drives them in turn. `twoway crud` also runs
-its relay, publishing every event to RabbitMQ. Prints req/s, the ratio (target >= 0.8) and the
-peak RSS of the `twoway crud` process (target <= 150 MB). Needs wrk (apt-get install wrk).
+its relay, publishing every event to RabbitMQ; `twoway crud --role api` is measured too, so
+the cost of the API path and of relaying in the same process can be told apart. Prints req/s,
+the ratios (target >= 0.8) and the peak RSS of the `twoway crud` process (target <= 150 MB).
+Needs wrk (apt-get install wrk). Usage: python -m bench.api_throughput [seconds]
 """
 
 from __future__ import annotations
@@ -91,37 +93,42 @@ def main(seconds: int) -> None:
         "TWOWAY_AMQP_URL": amqp_url,
         "TWOWAY_LOG_LEVEL": "WARNING",
     }
-    twoway_cmd = [PY, "-m", "services.cli", "crud", "--port", "8931"]
-    base_cmd = [PY, "-m", "bench.baseline_app", db_url, "8932"]
-    results: dict[str, list[float]] = {"baseline": [], "twoway": []}
+    crud = [PY, "-m", "services.cli", "crud"]
+    servers = {
+        "baseline Starlette+Tortoise": [PY, "-m", "bench.baseline_app", db_url, "8932"],
+        "twoway crud (API + relay)": [*crud, "--port", "8932"],
+        "twoway crud --role api": [*crud, "--role", "api", "--port", "8932"],
+    }
+    results: dict[str, list[float]] = {name: [] for name in servers}
     rss = 0.0
     errors = 0
     for _ in range(3):
-        for name, cmd, port in (("baseline", base_cmd, 8932), ("twoway", twoway_cmd, 8931)):
+        for name, cmd in servers.items():
             truncate()
             proc = run_server(cmd, env)
             try:
-                url = f"http://127.0.0.1:{port}"
+                url = "http://127.0.0.1:8932"
                 wait_ready(url)
                 rps, bad = wrk(url, seconds)
                 results[name].append(rps)
                 errors += bad
-                if name == "twoway":
+                if name.startswith("twoway crud (API"):
                     rss = max(rss, peak_rss_mb(proc.pid))
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
-    base, ours = max(results["baseline"]), max(results["twoway"])
-    print(f"wrk -t2 -c16 -d{seconds}s, POST /customers, 3 rounds each, best shown")
+    best = {name: max(runs) for name, runs in results.items()}
+    base = best["baseline Starlette+Tortoise"]
+    print(f"wrk -t2 -c16 -d{seconds}s, POST /customers, 3 rounds each (interleaved), best shown")
+    for name, runs in results.items():
+        print(f"{name:30s} {best[name]:8.0f} req/s  (runs: {', '.join(f'{x:.0f}' for x in runs)})")
     print(
-        f"baseline Starlette+Tortoise: {base:8.0f} req/s  (runs: "
-        f"{', '.join(f'{x:.0f}' for x in results['baseline'])})"
+        f"ratio twoway crud (API + relay) / baseline: "
+        f"{best['twoway crud (API + relay)'] / base:.2f}  (target >= 0.80)"
     )
     print(
-        f"twoway crud (API + relay):   {ours:8.0f} req/s  (runs: "
-        f"{', '.join(f'{x:.0f}' for x in results['twoway'])})"
+        f"ratio twoway crud --role api / baseline:    {best['twoway crud --role api'] / base:.2f}"
     )
-    print(f"ratio twoway/baseline: {ours / base:.2f}  (target >= 0.80)")
     print(f"peak RSS of twoway crud: {rss:.0f} MB  (target <= 150 MB)")
     print(f"non-2xx responses: {errors}")
 
