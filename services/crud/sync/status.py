@@ -6,6 +6,7 @@ Derived, never stored: ``synced`` when the provider holds the entity's current v
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tortoise import connections
@@ -27,13 +28,18 @@ def status_of(link: ExternalLink | None, version: int) -> SyncStatus:
     return "failed" if link.status == "failed" else "pending"
 
 
+def _utc(moment: datetime) -> str:
+    """The same form as the entity's own timestamps: UTC with a ``Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def block(link: ExternalLink | None, version: int) -> dict[str, Any]:
     return {
         "status": status_of(link, version),
         "external_id": link.external_id if link else None,
         "synced_version": link.synced_version if link else None,
         "last_error": link.last_error if link else None,
-        "updated_at": link.updated_at.isoformat() if link and link.updated_at else None,
+        "updated_at": _utc(link.updated_at) if link and link.updated_at else None,
     }
 
 
