@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -35,14 +34,6 @@ def _serve(app: Starlette, host: str, port: int) -> None:
     )
 
 
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services.migrate import migrate
     from services.runtime.settings import ServiceSettings
@@ -67,6 +58,7 @@ def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
     from services.runtime.metrics import serve_metrics
+    from services.runtime.process import run_until_signal
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level)
@@ -88,7 +80,7 @@ def cmd_crud(args: argparse.Namespace) -> int:
                     serve_metrics(settings.metrics_port, refresh=refresh)
                 )
             log.info("crud running without HTTP API", extra={"role": args.role})
-            await _wait_for_signal()
+            await run_until_signal([], [])
 
     asyncio.run(background_only())
     return 0
@@ -105,25 +97,15 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
 
 
 def cmd_stripe_sync(args: argparse.Namespace) -> int:
+    from services.runtime.process import run_until_signal
     from services.stripe_sync.main import main as sync_main
     from services.stripe_sync.settings import StripeSyncSettings
 
     settings = load(StripeSyncSettings)
     configure_logging("stripe_sync", settings.log_level)
 
-    async def run_until_signal() -> None:
-        worker = asyncio.create_task(
-            sync_main(settings, metrics_port=settings.metrics_port or None), name="stripe-sync"
-        )
-        stop = asyncio.create_task(_wait_for_signal())
-        done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (worker, stop):
-            task.cancel()
-        await asyncio.gather(worker, stop, return_exceptions=True)
-        if worker in done:
-            worker.result()  # the worker only ends by itself on a start-up failure: show it
-
-    asyncio.run(run_until_signal())
+    worker = sync_main(settings, metrics_port=settings.metrics_port or None)
+    asyncio.run(run_until_signal([], [worker]))
     return 0
 
 

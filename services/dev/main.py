@@ -19,12 +19,12 @@ from services.crud.app import Roles
 from services.crud.app import create_app as create_crud_app
 from services.crud.settings import CrudSettings
 from services.dev.fake_stripe import FakeStripe, running_fake_stripe
-from services.dev.serving import embedded_server, run_until_signal
 from services.migrate import all_model_modules, migrate
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.memory import MemoryBroker, MemoryBus
+from services.runtime.process import embedded_server, run_until_signal
 from services.runtime.settings import ConfigError, load
 from services.stripe_sync.main import main as stripe_sync_main
 from services.stripe_sync.settings import StripeSyncSettings

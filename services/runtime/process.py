@@ -1,4 +1,7 @@
-"""Several uvicorn servers and background tasks in one event loop, stopped by one signal."""
+"""A process's main loop: uvicorn servers and background tasks, stopped by SIGINT/SIGTERM.
+
+``twoway dev`` runs two servers and a worker this way; ``twoway stripe-sync`` one worker.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,11 @@ def embedded_server(app: Starlette, host: str, port: int) -> EmbeddedServer:
 async def run_until_signal(
     servers: list[EmbeddedServer], background: list[Awaitable[None]]
 ) -> None:
-    """Serve and run ``background`` until SIGINT/SIGTERM, or until any of them stops."""
+    """Serve and run ``background`` until SIGINT/SIGTERM, or until any of them stops.
+
+    A background task that ends by itself (a start-up failure) stops the rest, and its error is
+    raised here, so the process exits with it instead of idling half-started.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
