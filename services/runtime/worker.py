@@ -58,6 +58,8 @@ class DeadLetter:
 
 
 Action = Ack | RetryLater | DeadLetter
+DeadLetterHook = Callable[[Delivery, DeadLetter], Awaitable[None]]
+"""Called when the policy dead-letters a message, before it is handed on and acked."""
 
 
 def attempts_of(delivery: Delivery) -> int:
@@ -99,6 +101,7 @@ class Worker:
         delays_ms: Sequence[int],
         prefetch: int = 100,
         on_action: Callable[[Action], None] | None = None,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self.bus = bus
         self.queue = queue
@@ -106,6 +109,7 @@ class Worker:
         self.delays_ms = tuple(delays_ms)
         self.prefetch = prefetch
         self.on_action = on_action
+        self.on_dead_letter = on_dead_letter
 
     async def handle(self, delivery: Delivery) -> None:
         MESSAGES_CONSUMED.labels(self.queue.name).inc()
@@ -121,8 +125,13 @@ class Worker:
                 log.exception("unexpected error handling %s", delivery.message_id)
         action = decide(error, attempts_of(delivery), self.queue, self.delays_ms)
         try:
+            if isinstance(action, DeadLetter) and self.on_dead_letter is not None:
+                # Before the message leaves: a hook that cannot do its part (say, report the
+                # failure) leaves it unacked, and the redelivery comes to the same decision.
+                await self.on_dead_letter(delivery, action)
             await self._apply(delivery, action)
-        except BusError as exc:
+        except Exception as exc:  # noqa: BLE001 - nothing settled: redelivered, never lost
+            raise_if_cancelling()
             # Neither acked nor handed on: the message is redelivered after reconnecting.
             log.warning("could not settle message %s: %s", delivery.message_id, exc)
             return

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -26,7 +25,7 @@ from services.runtime.bus import Delivery
 from services.runtime.db import retry_transient
 from services.runtime.decode import decode_event
 from services.runtime.errors import Permanent
-from services.runtime.worker import MAX_ERROR_CHARS, attempts_of
+from services.runtime.worker import DeadLetter
 from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.models import StripeLink
 from services.stripe_sync.results import Reporter, Status, result_of
@@ -52,25 +51,15 @@ def idempotency_key(event: CustomerEvent) -> str:
 
 
 class SyncHandler:
-    def __init__(
-        self, customers: StripeCustomers, report: Reporter, retry_delays_ms: Sequence[int]
-    ) -> None:
+    def __init__(self, customers: StripeCustomers, report: Reporter) -> None:
         self.customers = customers
         self.report = report
-        self.tiers = len(retry_delays_ms)
         self.locks = KeyedLocks()
 
     async def __call__(self, delivery: Delivery) -> None:
         event = parse(delivery)
         async with self.locks.hold(f"{event.entity.value}:{event.entity_id}"):
-            try:
-                outcome = await retry_transient(lambda: self.apply(event))
-            except Exception as exc:
-                if isinstance(exc, Permanent) or attempts_of(delivery) >= self.tiers:
-                    # The worker dead-letters it next: tell the CRUD side it is stuck.
-                    error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-                    await self.report(result_of(event, "failed", None, error))
-                raise
+            outcome = await retry_transient(lambda: self.apply(event))
             await self.report(result_of(event, outcome.status, outcome.external_id))
         log.info(
             "stripe sync",
@@ -81,6 +70,14 @@ class SyncHandler:
                 "outcome": outcome.status,
             },
         )
+
+    async def report_dead_letter(self, delivery: Delivery, action: DeadLetter) -> None:
+        """The worker's ``on_dead_letter`` hook: tell the CRUD side this version is stuck."""
+        try:
+            event = parse(delivery)
+        except Permanent:
+            return  # malformed: there is no entity to report about
+        await self.report(result_of(event, "failed", None, action.error))
 
     async def apply(self, event: CustomerEvent) -> Outcome:
         await _ensure_link(event)

@@ -68,11 +68,14 @@ async def main(
         settings.stripe_api_base,
         settings.stripe_timeout_s,
     )
-    handler = SyncHandler(
-        StripeCustomers(client, Caller(limiter)), Reporter(bus), settings.retry_delays_ms
-    )
+    handler = SyncHandler(StripeCustomers(client, Caller(limiter)), Reporter(bus))
     worker = Worker(
-        bus, STRIPE_SYNC_QUEUE, handler, settings.retry_delays_ms, prefetch=settings.prefetch
+        bus,
+        STRIPE_SYNC_QUEUE,
+        handler,
+        settings.retry_delays_ms,
+        prefetch=settings.prefetch,
+        on_dead_letter=handler.report_dead_letter,
     )
     if own_database:
         await init_db(database_url(settings), [MODELS_MODULE])

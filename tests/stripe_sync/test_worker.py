@@ -221,12 +221,16 @@ async def test_retryable_errors_back_off_then_succeed(
 async def test_retries_exhausted_go_to_the_dead_letter_queue(
     workers: Workers, publisher: Publisher, fake_stripe: FakeStripe, broker: Broker
 ) -> None:
+    results = await broker.tap(key="sync.#")
     fake_stripe.faults += [Fault(status=502) for _ in range(4)]
     workers.start()
     await publisher.events(customer_event("c1", 1, "created"))
     (dead,) = await eventually(lambda: broker.drain(STRIPE_SYNC_QUEUE.dead_letter, 0.1))
     assert dead.headers[HEADER_REASON] == "retries_exhausted"
     assert dead.headers[HEADER_ATTEMPTS] == 4
+    # Only the final attempt reports the failure; the retried ones report nothing.
+    (report,) = [parse_event(m.body) for m in await results.quiet(0.3)]
+    assert report.status == "failed" and "502" in (report.error or "")  # type: ignore[union-attr]
     assert [c.status for c in fake_stripe.api_calls()] == [502] * 4
     assert stripe_customers() == {}
 
