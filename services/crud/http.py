@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.runtime.db import is_transient
+from services.runtime.http import BodyTooLarge, read_limited_body
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -82,18 +83,14 @@ async def read_json(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "the body must be application/json")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        body = await read_limited_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise ApiError(
+            413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes"
+        ) from None
+    try:
+        return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
 
