@@ -20,6 +20,8 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
 )
 
+from services.runtime.amqp_frames import parse_url
+from services.runtime.amqp_publisher import ConfirmPublisher
 from services.runtime.bus import (
     Bus,
     BusError,
@@ -70,12 +72,17 @@ class AmqpBus(Bus):
         self._retry_delays_ms = tuple(retry_delays_ms)
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
-        self._raw: aiormq.abc.AbstractChannel | None = None
+        self._publisher: ConfirmPublisher | None = None
         self._lock = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and self._publisher is not None
+            and self._publisher.is_open
+        )
 
     async def connect(self) -> None:
         async with self._lock:
@@ -105,13 +112,14 @@ class AmqpBus(Bus):
             publisher_confirms=True, on_return_raises=True
         )
         await declare_topology(self._channel, self._retry_delays_ms)
-        # Publishing goes straight to aiormq's channel: aio-pika's Message and Exchange
-        # wrappers cost more CPU per message than the rest of a webhook's handling.
-        self._raw = await self._channel.get_underlay_channel()
+        # Publishing has a connection of its own (see services.runtime.amqp_publisher).
+        self._publisher = await ConfirmPublisher.open(parse_url(self._url), CONNECT_TIMEOUT_S)
 
     async def _reset(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
-        self._raw = None
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            await publisher.close()
         if connection is not None and not connection.is_closed:
             try:
                 await asyncio.wait_for(connection.close(), 2.0)
@@ -125,19 +133,29 @@ class AmqpBus(Bus):
     async def publish(
         self, exchange: str, messages: Sequence[OutgoingMessage], timeout: float = 10.0
     ) -> list[BaseException | None]:
-        if not self.connected or self._raw is None:
-            await self.connect()
-        raw = self._raw
-        assert raw is not None
-        if len(messages) == 1:
-            # The common case of a webhook or a retry: no task to schedule.
-            results = [await _publish_one(raw, exchange, messages[0], timeout)]
-        else:
-            # Tasks are created in order and the channel serializes frames in that order, so
-            # one entity's events leave in the order given while all are in flight at once.
-            results = list(
-                await asyncio.gather(*(_publish_one(raw, exchange, m, timeout) for m in messages))
-            )
+        if not self.connected:
+            # The deadline covers a reconnect too: a broker that accepts the TCP connection
+            # but never answers must not hold the caller past it.
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.connect()
+            except TimeoutError:
+                raise BusError("cannot connect to the broker: TimeoutError") from None
+        publisher = self._publisher
+        assert publisher is not None
+        # Every message is encoded and queued before the first await, so they leave in the
+        # order given, all in flight at once, in one socket write.
+        futures = [
+            publisher.publish(exchange, m.routing_key, m.body, _properties(m)) for m in messages
+        ]
+        _, not_done = await asyncio.wait(futures, timeout=timeout)
+        results: list[BaseException | None] = []
+        for future in futures:
+            if future in not_done:
+                future.cancel()
+                results.append(BusError(f"publish not confirmed within {timeout} s"))
+            else:
+                results.append(future.result())
         if any(isinstance(r, BusError) and not isinstance(r, UnroutableError) for r in results):
             await self.close()
         return results
@@ -227,29 +245,13 @@ async def declare_work_queue(
         )
 
 
-async def _publish_one(
-    channel: aiormq.abc.AbstractChannel, exchange: str, message: OutgoingMessage, timeout: float
-) -> BaseException | None:
-    """Publish one persistent message with ``mandatory``; None once the broker confirmed it."""
-    properties = aiormq.spec.Basic.Properties(
-        message_id=message.message_id,
-        headers=dict(message.headers) or None,
-        content_type="application/json",
-        delivery_mode=2,
-    )
-    try:
-        await channel.basic_publish(
-            message.body,
-            exchange=exchange,
-            routing_key=message.routing_key,
-            properties=properties,
-            mandatory=True,
-            timeout=timeout,
-        )
-    except aiormq.exceptions.PublishError as exc:
-        return UnroutableError(f"no queue for {message.routing_key!r} on {exchange!r}: {exc}")
-    except aiormq.exceptions.DeliveryError as exc:
-        return BusError(f"the broker refused the message: {exc}")
-    except (aiormq.exceptions.AMQPError, OSError, TimeoutError, RuntimeError) as exc:
-        return BusError(f"publish failed: {type(exc).__name__}: {exc}")
-    return None
+def _properties(message: OutgoingMessage) -> dict[str, Any]:
+    """A persistent JSON message's properties; ``message_id`` carries twoway's idempotency."""
+    properties: dict[str, Any] = {
+        "message_id": message.message_id,
+        "content_type": "application/json",
+        "delivery_mode": 2,
+    }
+    if message.headers:
+        properties["headers"] = dict(message.headers)
+    return properties
