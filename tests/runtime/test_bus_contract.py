@@ -142,6 +142,7 @@ class BusContract:
         assert isinstance(results[1], UnroutableError)
         assert await env.ids(WORK.name) == ["to-work"]
         assert await env.ids(WORK.dead_letter) == ["to-dlq"]
+        assert await bus.publish("", []) == []
 
     async def test_an_acked_delivery_is_gone_for_good(self, env: Env) -> None:
         bus = await env.bus()
