@@ -61,6 +61,21 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60)
 
 
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@contextlib.asynccontextmanager
+async def broker_stopped() -> AsyncIterator[None]:
+    """Stop the RabbitMQ app for the block; it is started again whatever happens."""
+    try:
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
+        yield
+    finally:
+        await asyncio.to_thread(rabbitmqctl, "start_app")
+        await asyncio.to_thread(rabbitmqctl, "await_startup")
+
+
 @pytest.fixture(scope="session")
 def test_vhost() -> str:
     # Kept between runs, not deleted and re-added: on RabbitMQ 3.10 a churn of quorum queues

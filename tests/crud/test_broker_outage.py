@@ -5,20 +5,13 @@ This stops the real broker (``rabbitmqctl stop_app``) and always starts it again
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-
 import httpx
 import pytest
 
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker, broker_stopped, eventually
 from tests.crud.test_outbox import all_published, customer_events
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.fault]
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 async def test_writes_during_a_broker_outage_all_arrive_after_it_returns(
@@ -27,8 +20,7 @@ async def test_writes_during_a_broker_outage_all_arrive_after_it_returns(
     before = (await crud.post("/customers", json={"name": "a", "email": "before@x.io"})).json()
     assert await eventually(all_published)
     ids = [before["id"]]
-    try:
-        await asyncio.to_thread(rabbitmqctl, "stop_app")
+    async with broker_stopped():
         for i in range(20):
             response = await crud.post("/customers", json={"name": "d", "email": f"d{i}@x.io"})
             assert response.status_code == 201, "the API keeps taking writes"
@@ -36,9 +28,6 @@ async def test_writes_during_a_broker_outage_all_arrive_after_it_returns(
         ready = await crud.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["broker"] is False
         assert not await all_published()
-    finally:
-        await asyncio.to_thread(rabbitmqctl, "start_app")
-        await asyncio.to_thread(rabbitmqctl, "await_startup")
     assert await eventually(all_published, timeout=60)
     assert (await crud.get("/readyz")).status_code == 200
     # The test's own broker connection died with the broker: read through a new one.
