@@ -107,6 +107,9 @@ class AmqpBus(Bus):
             except (aiormq.exceptions.AMQPError, OSError, TimeoutError) as exc:
                 await self._reset()
                 raise BusError(f"cannot connect to the broker: {type(exc).__name__}") from exc
+            except BusError:
+                await self._reset()
+                raise
 
     async def _open(self) -> None:
         self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)

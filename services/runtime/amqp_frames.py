@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -38,9 +38,9 @@ class Endpoint:
     port: int
     virtual_host: str
     username: str
-    password: str
-    heartbeat_s: int
-    tls: bool
+    password: str = field(repr=False)
+    heartbeat_s: int = 60
+    tls: bool = False
 
 
 def parse_url(url: str) -> Endpoint:

@@ -103,8 +103,13 @@ class ConfirmPublisher(asyncio.Protocol):
                 )
                 await publisher._ready
         except (OSError, TimeoutError) as exc:
-            publisher.abort(BusError(f"cannot connect to the broker: {type(exc).__name__}"))
-            raise BusError(f"cannot connect to the broker: {type(exc).__name__}") from exc
+            error = BusError(f"cannot connect to the broker: {type(exc).__name__}")
+            publisher.abort(error)
+            raise error from exc
+        except BaseException:
+            # A BusError from the handshake, or the opener was cancelled: leave no socket.
+            publisher.abort(BusError("the connection was not set up"))
+            raise
         return publisher
 
     @property

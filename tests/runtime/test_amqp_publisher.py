@@ -177,5 +177,6 @@ def test_urls_are_read_the_way_aio_pika_reads_them() -> None:
         5,
     )
     assert parse_url("amqp://h").virtual_host == "/"
+    assert "p/w" not in repr(named), "the password must never reach a log line"
     with pytest.raises(ValueError):
         parse_url("http://h/")
