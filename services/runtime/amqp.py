@@ -27,6 +27,7 @@ from aio_pika.abc import (
 from services.runtime.amqp_frames import parse_url
 from services.runtime.amqp_publisher import ConfirmPublisher
 from services.runtime.bus import (
+    BrokerBusy,
     Bus,
     BusError,
     Delivery,
@@ -47,6 +48,8 @@ from shared.topology import (
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
+# Errors about a message or the broker's state, not about the connection.
+_NOT_A_FAILURE = (UnroutableError, BrokerBusy)
 SETUP_TIMEOUT_S = 15.0
 # Quorum queues need an explicit delivery limit: a message whose handler keeps crashing the
 # process (and so never gets acked) is dead-lettered with reason ``delivery_limit``.
@@ -165,7 +168,8 @@ class AmqpBus(Bus):
                 results.append(BusError(f"publish not confirmed within {timeout} s"))
             else:
                 results.append(future.result())
-        if any(isinstance(r, BusError) and not isinstance(r, UnroutableError) for r in results):
+        if any(isinstance(r, BusError) and not isinstance(r, _NOT_A_FAILURE) for r in results):
+            # The connection is suspect: the next publish opens a new one.
             await self.close()
         return results
 

@@ -10,7 +10,9 @@ and a socket write each. This publisher instead:
 - resolves each message's future from the broker's ``basic.ack`` / ``basic.nack`` (acks with
   ``multiple`` settle a whole run of them), so a caller awaits exactly the broker's confirm;
 - reports an unroutable mandatory message (``basic.return`` before its ack) as such;
-- keeps the connection alive with heartbeats and gives up on a broker that went silent.
+- keeps the connection alive with heartbeats and gives up on a broker that went silent;
+- while the broker blocks publishers (``connection.blocked``: a memory or disk alarm), settles
+  new publishes at once with ``BrokerBusy`` instead of letting them wait out their deadline.
 
 Every failure (connection lost, channel or connection closed by the broker) settles every
 unconfirmed message with an error and leaves the publisher closed; the owner opens a new one.
@@ -43,7 +45,7 @@ from services.runtime.amqp_frames import (
     next_frame,
     parse_ack,
 )
-from services.runtime.bus import BusError, UnroutableError
+from services.runtime.bus import BrokerBusy, BusError, UnroutableError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,11 @@ CLIENT_FRAME_MAX = 131072
 CLOSE_TIMEOUT_S = 2.0
 CLIENT_PROPERTIES: FieldTable = {
     "product": "twoway",
-    "capabilities": {"publisher_confirms": True, "basic.nack": True},
+    "capabilities": {
+        "publisher_confirms": True,
+        "basic.nack": True,
+        "connection.blocked": True,
+    },
 }
 
 Outcome = asyncio.Future[BaseException | None]
@@ -88,6 +94,7 @@ class ConfirmPublisher(asyncio.Protocol):
         self._tag = 0
         self._pending: dict[int, _Pending] = {}
         self._returning: tuple[str, int] | None = None  # reply text and code of a return
+        self._blocked: str | None = None  # why the broker blocks publishing, while it does
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -115,6 +122,11 @@ class ConfirmPublisher(asyncio.Protocol):
     @property
     def is_open(self) -> bool:
         return self._ready.done() and self._error is None
+
+    @property
+    def blocked(self) -> str | None:
+        """Why the broker blocks publishing (a resource alarm), or None."""
+        return self._blocked
 
     async def close(self) -> None:
         """Close politely (unconfirmed messages fail), waiting briefly for the broker."""
@@ -149,6 +161,11 @@ class ConfirmPublisher(asyncio.Protocol):
         future: Outcome = self._loop.create_future()
         if self._error is not None or not self._ready.done():
             future.set_result(self._error or BusError("the publisher is not open"))
+            return future
+        if self._blocked is not None:
+            # The broker would not read it until the alarm clears: say so now, not at the
+            # caller's deadline.
+            future.set_result(BrokerBusy(f"the broker blocks publishing: {self._blocked}"))
             return future
         frames = encode_publish(CHANNEL, exchange, routing_key, body, properties, self._frame_max)
         self._tag += 1
@@ -216,11 +233,17 @@ class ConfirmPublisher(asyncio.Protocol):
 
     def _on_method(self, channel: int, method: Any) -> None:
         if isinstance(method, commands.Basic.Nack):
-            self._settle(
-                method.delivery_tag, method.multiple, BusError("the broker refused the message")
-            )
+            # RabbitMQ nacks what a full queue (x-overflow reject-publish) would not take.
+            refused = BrokerBusy("the broker refused the message (a queue is full?)")
+            self._settle(method.delivery_tag, method.multiple, refused)
         elif isinstance(method, commands.Basic.Return):
             self._returning = (method.reply_text, method.reply_code or 0)
+        elif isinstance(method, commands.Connection.Blocked):
+            self._blocked = method.reason or "resource alarm"
+            log.warning("the broker blocks publishing", extra={"reason": self._blocked})
+        elif isinstance(method, commands.Connection.Unblocked):
+            self._blocked = None
+            log.info("the broker takes messages again")
         elif isinstance(method, commands.Connection.Start):
             self._on_start(method)
         elif isinstance(method, commands.Connection.Tune):

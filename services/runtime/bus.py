@@ -23,6 +23,10 @@ class UnroutableError(BusError):
     """The broker returned a mandatory message: no queue would have received it."""
 
 
+class BrokerBusy(BusError):
+    """The broker takes no messages for now (a resource alarm); the connection itself is fine."""
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     routing_key: str

@@ -7,6 +7,7 @@ The bus contract (test_bus_contract.py) covers routing, ordering and unroutable 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,9 +17,9 @@ import pytest
 from services.runtime.amqp import AmqpBus
 from services.runtime.amqp_frames import parse_url
 from services.runtime.amqp_publisher import ConfirmPublisher
-from services.runtime.bus import BusError, OutgoingMessage, UnroutableError
+from services.runtime.bus import BrokerBusy, BusError, OutgoingMessage, UnroutableError
 from shared.topology import COMMANDS_EXCHANGE, INBOUND_QUEUE
-from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
+from tests.conftest import TEST_RETRY_DELAYS_MS, Broker, eventually, rabbitmqctl
 
 # A classic queue that takes no message at all: every publish to it is nacked.
 FULL_QUEUE = "twoway.test.always_full"
@@ -45,6 +46,11 @@ async def publisher(test_vhost: str, broker: Broker) -> AsyncIterator[ConfirmPub
         yield opened
     finally:
         await opened.close()
+
+
+def rabbitmqctl_output(*args: str) -> str:
+    done = subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def with_credentials(url: str, password: str) -> str:
@@ -89,8 +95,7 @@ async def test_a_message_the_broker_refuses_is_an_error_not_unroutable(
     publisher: ConfirmPublisher, full_queue: str
 ) -> None:
     outcome = await publisher.publish("", full_queue, b"{}", PROPERTIES)
-    assert isinstance(outcome, BusError) and not isinstance(outcome, UnroutableError)
-    assert "refused" in str(outcome)
+    assert isinstance(outcome, BrokerBusy) and "refused" in str(outcome)
     # A nack concerns one message: the channel stays usable.
     assert publisher.is_open
 
@@ -106,6 +111,35 @@ async def test_a_returned_message_among_routable_ones_is_told_apart(
     first, second, third = [await f for f in futures]
     assert first is None and third is None
     assert isinstance(second, UnroutableError)
+    assert [m.message_id for m in await broker.drain(INBOUND_QUEUE.name)] == ["a", "c"]
+
+
+@pytest.mark.fault
+async def test_while_the_broker_blocks_publishers_new_publishes_fail_at_once(
+    publisher: ConfirmPublisher, broker: Broker
+) -> None:
+    # A memory alarm: the broker stops reading from publishing connections until it clears.
+    # This disturbs the whole broker for a moment; the watermark is always put back.
+    async def blocked() -> bool:
+        return publisher.blocked is not None
+
+    async def unblocked() -> bool:
+        return publisher.blocked is None
+
+    original = rabbitmqctl_output("eval", "vm_memory_monitor:get_vm_memory_high_watermark().")
+    try:
+        rabbitmqctl("set_vm_memory_high_watermark", "0.0001")
+        stuck = publisher.publish("", INBOUND_QUEUE.name, b"1", {**PROPERTIES, "message_id": "a"})
+        assert await eventually(blocked), "the broker never said it blocks publishing"
+        refused = await publisher.publish("", INBOUND_QUEUE.name, b"2", PROPERTIES)
+        assert isinstance(refused, BrokerBusy) and "blocks publishing" in str(refused)
+        assert not stuck.done(), "a message sent before the block waits for the broker"
+    finally:
+        rabbitmqctl("set_vm_memory_high_watermark", original)
+    assert await stuck is None
+    assert await eventually(unblocked), "the broker never said it takes messages again"
+    ok = {**PROPERTIES, "message_id": "c"}
+    assert await publisher.publish("", INBOUND_QUEUE.name, b"3", ok) is None
     assert [m.message_id for m in await broker.drain(INBOUND_QUEUE.name)] == ["a", "c"]
 
 
