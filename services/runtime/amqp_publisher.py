@@ -157,7 +157,7 @@ class ConfirmPublisher(asyncio.Protocol):
     def publish(
         self, exchange: str, routing_key: str, body: bytes, properties: Mapping[str, Any]
     ) -> Outcome:
-        """Send one persistent, mandatory message; its future settles on the broker's answer."""
+        """Send one mandatory message; its future settles with None once the broker confirms."""
         future: Outcome = self._loop.create_future()
         if self._error is not None or not self._ready.done():
             future.set_result(self._error or BusError("the publisher is not open"))
