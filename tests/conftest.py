@@ -57,12 +57,12 @@ def test_database() -> str:
     return DATABASE_URL
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=False, capture_output=True, timeout=60)
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+def rabbitmqctl(*args: str, check: bool = True) -> str:
+    """Run ``rabbitmqctl -q <args>``; its output."""
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=check, capture_output=True, text=True, timeout=120
+    )
+    return done.stdout.strip()
 
 
 @contextlib.asynccontextmanager
@@ -81,8 +81,8 @@ def test_vhost() -> str:
     # Kept between runs, not deleted and re-added: on RabbitMQ 3.10 a churn of quorum queues
     # being deleted and declared again can leave one "down" and the vhost answering
     # INTERNAL_ERROR. Tests purge the queues instead.
-    _rabbitmqctl("add_vhost", VHOST)
-    _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    rabbitmqctl("add_vhost", VHOST, check=False)
+    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*", check=False)
     return AMQP_URL
 
 

@@ -7,7 +7,6 @@ The bus contract (test_bus_contract.py) covers routing, ordering and unroutable 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,11 +45,6 @@ async def publisher(test_vhost: str, broker: Broker) -> AsyncIterator[ConfirmPub
         yield opened
     finally:
         await opened.close()
-
-
-def rabbitmqctl_output(*args: str) -> str:
-    done = subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def with_credentials(url: str, password: str) -> str:
@@ -126,7 +120,7 @@ async def test_while_the_broker_blocks_publishers_new_publishes_fail_at_once(
     async def unblocked() -> bool:
         return publisher.blocked is None
 
-    original = rabbitmqctl_output("eval", "vm_memory_monitor:get_vm_memory_high_watermark().")
+    original = rabbitmqctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().")
     try:
         rabbitmqctl("set_vm_memory_high_watermark", "0.0001")
         stuck = publisher.publish("", INBOUND_QUEUE.name, b"1", {**PROPERTIES, "message_id": "a"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 
@@ -11,7 +10,7 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Delivery, OutgoingMessage
 from services.runtime.worker import Worker
 from shared.topology import STRIPE_SYNC_QUEUE
-from tests.conftest import TEST_RETRY_DELAYS_MS, VHOST, Broker
+from tests.conftest import TEST_RETRY_DELAYS_MS, VHOST, Broker, rabbitmqctl
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -34,13 +33,7 @@ async def test_worker_reconnects_after_the_broker_drops_its_connection(
             while "a" not in seen:  # noqa: ASYNC110 - another task fills it
                 await asyncio.sleep(0.02)
         # The broker drops every connection of the vhost: the worker's, the publisher's, ours.
-        await asyncio.to_thread(
-            subprocess.run,
-            ["rabbitmqctl", "-q", "close_all_connections", "-p", VHOST, "test"],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        await asyncio.to_thread(rabbitmqctl, "close_all_connections", "-p", VHOST, "test")
         await asyncio.sleep(0.5)
         results = await publisher.publish(
             "twoway.events", [OutgoingMessage("customer.updated", b"{}", "b")]
