@@ -24,8 +24,8 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
 )
 
-from services.runtime.amqp_frames import parse_url
 from services.runtime.amqp_publisher import ConfirmPublisher
+from services.runtime.amqp_url import parse_url
 from services.runtime.bus import (
     BrokerBusy,
     Bus,
@@ -76,6 +76,7 @@ class AmqpDelivery(Delivery):
 class AmqpBus(Bus):
     def __init__(self, url: str, retry_delays_ms: Sequence[int]) -> None:
         self._url = url
+        self._endpoint = parse_url(url)
         self._retry_delays_ms = tuple(retry_delays_ms)
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
@@ -123,7 +124,7 @@ class AmqpBus(Bus):
         )
         await declare_topology(self._channel, self._retry_delays_ms)
         # Publishing has a connection of its own (see services.runtime.amqp_publisher).
-        self._publisher = await ConfirmPublisher.open(parse_url(self._url), CONNECT_TIMEOUT_S)
+        self._publisher = await ConfirmPublisher.open(self._endpoint, CONNECT_TIMEOUT_S)
 
     async def _reset(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None

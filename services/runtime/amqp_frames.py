@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from pamqp import commands, frame, header
 
@@ -28,38 +26,6 @@ _HEAD = struct.Struct(">BHI")
 _BASIC_PUBLISH = struct.pack(">HHH", 60, 40, 0)  # class, method, reserved ticket
 _BASIC_ACK = struct.pack(">HH", 60, 80)
 _ACK = struct.Struct(">QB")  # delivery tag, flags (bit 0: multiple)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how to connect, from an ``amqp://`` or ``amqps://`` URL."""
-
-    host: str
-    port: int
-    virtual_host: str
-    username: str
-    password: str = field(repr=False)
-    heartbeat_s: int = 60
-    tls: bool = False
-
-
-def parse_url(url: str) -> Endpoint:
-    """The endpoint of an AMQP URL, read the way aio-pika reads it (vhost ``/`` by default)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("amqp", "amqps"):
-        raise ValueError(f"not an AMQP URL: scheme {parts.scheme!r}")
-    tls = parts.scheme == "amqps"
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    query = dict(item.partition("=")[::2] for item in parts.query.split("&") if item)
-    return Endpoint(
-        host=parts.hostname or "localhost",
-        port=parts.port or (5671 if tls else 5672),
-        virtual_host=unquote(path) or "/",
-        username=unquote(parts.username or "guest"),
-        password=unquote(parts.password or "guest"),
-        heartbeat_s=int(query.get("heartbeat", "60")),
-        tls=tls,
-    )
 
 
 def _short_string(value: str) -> bytes:

@@ -38,13 +38,13 @@ from services.runtime.amqp_frames import (
     FRAME_METHOD,
     HEARTBEAT_FRAME,
     PROTOCOL_HEADER,
-    Endpoint,
     decode,
     encode,
     encode_publish,
     next_frame,
     parse_ack,
 )
+from services.runtime.amqp_url import Endpoint
 from services.runtime.bus import BrokerBusy, BusError, UnroutableError
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.runtime.amqp_url import parse_url
+
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_METRICS_PORT = 9102
@@ -71,8 +73,12 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _amqp_url(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(raw, str) and urlsplit(raw).scheme not in ("amqp", "amqps"):
-            raise ValueError("must look like amqp://user:pass@host:5672/vhost")
+        if isinstance(raw, str):
+            # The publisher's own reading of the URL, so what passes here also connects.
+            try:
+                parse_url(raw)
+            except ValueError:
+                raise ValueError("must look like amqp://user:pass@host:5672/vhost") from None
         return value
 
 

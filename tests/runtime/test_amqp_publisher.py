@@ -14,8 +14,8 @@ import aio_pika
 import pytest
 
 from services.runtime.amqp import AmqpBus
-from services.runtime.amqp_frames import parse_url
 from services.runtime.amqp_publisher import ConfirmPublisher
+from services.runtime.amqp_url import parse_url
 from services.runtime.bus import BrokerBusy, BusError, OutgoingMessage, UnroutableError
 from shared.topology import COMMANDS_EXCHANGE, INBOUND_QUEUE
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker, eventually, rabbitmqctl

@@ -52,6 +52,20 @@ def test_a_bad_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyP
     assert "TWOWAY_AMQP_URL" in message and "TWOWAY_RELAY_BATCH_SIZE" in message
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["amqp://u:s3cret@h:99999/", "amqp://u:s3cret@h/?heartbeat=often", "amqp://u:s3cret@h:x/"],
+)
+def test_an_amqp_url_the_publisher_cannot_read_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("TWOWAY_AMQP_URL", url)
+    with pytest.raises(ConfigError) as info:
+        load(CrudSettings)
+    assert "TWOWAY_AMQP_URL" in str(info.value)
+    assert "s3cret" not in str(info.value)
+
+
 def test_the_cli_exits_with_one_line_on_bad_config() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "migrate"],
