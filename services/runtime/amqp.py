@@ -79,7 +79,6 @@ class AmqpBus(Bus):
         self._endpoint = parse_url(url)
         self._retry_delays_ms = tuple(retry_delays_ms)
         self._connection: AbstractConnection | None = None
-        self._channel: AbstractChannel | None = None
         self._publisher: ConfirmPublisher | None = None
         self._lock = asyncio.Lock()
 
@@ -94,7 +93,7 @@ class AmqpBus(Bus):
 
     async def connect(self) -> None:
         async with self._lock:
-            if self.connected and self._channel is not None and not self._channel.is_closed:
+            if self.connected:
                 return
             await self._reset()
             try:
@@ -117,17 +116,14 @@ class AmqpBus(Bus):
 
     async def _open(self) -> None:
         self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)
-        # on_return_raises: an unroutable mandatory publish must be an error, not a silently
-        # returned message.
-        self._channel = await self._connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        await declare_topology(self._channel, self._retry_delays_ms)
+        channel = await self._connection.channel()
+        await declare_topology(channel, self._retry_delays_ms)
+        await channel.close()
         # Publishing has a connection of its own (see services.runtime.amqp_publisher).
         self._publisher = await ConfirmPublisher.open(self._endpoint, CONNECT_TIMEOUT_S)
 
     async def _reset(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
+        connection, self._connection = self._connection, None
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             await publisher.close()
