@@ -20,7 +20,7 @@ from _support import AMQP_URL, fresh_namespace, service_env, start, stop, wait_f
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
 from shared.events import CustomerData, CustomerEvent, dump_event, event_routing_key
-from shared.kinds import Origin
+from shared.kinds import APP
 from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 
@@ -34,7 +34,7 @@ def created(i: int) -> CustomerEvent:
         type="customer.created",
         entity_id=entity_id,
         version=1,
-        origin=Origin.APP,
+        origin=APP,
         data=CustomerData(
             id=entity_id,
             name=f"Customer {i}",

@@ -8,20 +8,15 @@ The CRUD service applies them; the provider event id is its inbox key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
+from shared.fields import Flat, flatten
 from shared.kinds import EntityKind, Provider
 
 COMMAND_SCHEMA_VERSION: Literal[1] = 1
-
-LOCAL_ID_METADATA_KEY = "twoway_id"
-"""The provider-side metadata key under which the outbound sync stores the local id.
-
-Inbound normalizers lift it out of the metadata into ``local_id``: it is twoway's bookkeeping,
-not the user's data, so it never shows up in the local entity's metadata.
-"""
 
 
 class _Frozen(BaseModel):
@@ -36,6 +31,11 @@ class CustomerSnapshot(_Frozen):
     phone: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
 
+    synced_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "metadata")
+
+    def flat(self) -> Flat:
+        return flatten(self.model_dump(), self.synced_fields)
+
 
 class _Command(_Frozen):
     schema_version: Literal[1] = COMMAND_SCHEMA_VERSION
@@ -46,6 +46,8 @@ class _Command(_Frozen):
     local_id: str | None = Field(default=None, max_length=64)
     occurred_at: datetime
     """When the provider says the change happened (Stripe: the event's ``created``, seconds)."""
+    clock_resolution_s: float = Field(default=1.0, ge=0, le=60)
+    """How coarse ``occurred_at`` is: the change happened within this long after it."""
 
     @property
     def message_id(self) -> str:
@@ -63,6 +65,16 @@ class CustomerUpsert(_Command):
 
     ``occurred_at`` has whole seconds only; a tie with a change already applied is then broken
     in favour of that change, since the creation must have come first."""
+    changed: tuple[str, ...] | None = None
+    """The paths the provider says this change touched (Stripe: ``previous_attributes``);
+    None: it does not say, so the shadow tells what changed."""
+    previous: dict[str, JsonValue] | None = None
+    """The values those paths had just before the change, where the provider says."""
+    request_known: bool = False
+    """The provider tells which request made the change, so ``echo_of`` is exact."""
+    echo_of: UUID | None = None
+    """The twoway event whose own write caused this change (from the request's idempotency
+    key): an echo, never a foreign change."""
 
 
 class CustomerDelete(_Command):

@@ -7,12 +7,13 @@ The AMQP ``message_id`` of a message equals its ``event_id``: consumers dedupe o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 
-from shared.kinds import EntityKind, Origin, Provider
+from shared.fields import Flat, flatten
+from shared.kinds import APP, EntityKind, Origin, Provider
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -23,6 +24,9 @@ class _Frozen(BaseModel):
 
 class CustomerData(_Frozen):
     """A full snapshot of a customer, as the app's API returns it."""
+
+    synced_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "metadata")
+    """The fields kept in sync with providers (see ``shared.fields`` for their paths)."""
 
     id: str
     name: str
@@ -49,10 +53,32 @@ class CustomerEvent(_Envelope):
     version: int = Field(ge=1)
     origin: Origin
     data: CustomerData
+    changed: tuple[str, ...] = ()
+    """The paths this event changed (a create: every path it sets; a delete: none)."""
+    resend: tuple[str, ...] = ()
+    """Paths the origin provider must be sent as well: a conflict was resolved against the
+    value it holds, or may hold once an earlier write lands (see the README's conflicts)."""
+    external_ids: dict[Provider, str] = Field(default_factory=dict)
+    """The entity's id at each provider known when the event was written; always the
+    origin provider's for a change that came from one."""
+
+    @model_validator(mode="after")
+    def _origin_id_known(self) -> CustomerEvent:
+        if self.origin != APP and self.origin not in self.external_ids:
+            raise ValueError(f"a change from {self.origin} must carry its id there")
+        return self
 
     @property
     def action(self) -> str:
         return self.type.split(".", 1)[1]
+
+    def paths_for(self, provider: Provider) -> tuple[str, ...]:
+        """What ``provider`` must be sent: a change never goes back where it came from,
+        except the paths a conflict resolution re-sends."""
+        return self.resend if self.origin == provider else self.changed
+
+    def flat(self) -> Flat:
+        return flatten(self.data.model_dump(mode="json"), CustomerData.synced_fields)
 
 
 class SyncResultEvent(_Envelope):
@@ -66,6 +92,11 @@ class SyncResultEvent(_Envelope):
     status: Literal["synced", "failed", "skipped"]
     external_id: str | None = None
     error: str | None = None
+    written: dict[str, JsonValue] = Field(default_factory=dict)
+    """The paths this result wrote at the provider, with the values written."""
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None
+    """When the write was sent and answered: it took effect at the provider in between."""
 
 
 Event = Annotated[CustomerEvent | SyncResultEvent, Field(discriminator="type")]
@@ -85,7 +116,3 @@ def event_routing_key(event: CustomerEvent | SyncResultEvent) -> str:
     if isinstance(event, SyncResultEvent):
         return f"sync.{event.provider.value}.{event.entity.value}.{event.status}"
     return event.type
-
-
-def snapshot_dict(event: CustomerEvent) -> dict[str, Any]:
-    return event.data.model_dump(mode="json")

@@ -1,8 +1,9 @@
-"""Enumerations every service agrees on."""
+"""Enumerations every service agrees on, and the name of a change's origin."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final, Literal, TypeAlias
 
 
 class EntityKind(StrEnum):
@@ -18,11 +19,13 @@ class Action(StrEnum):
 
 
 class Provider(StrEnum):
+    """The services twoway syncs with. A change's origin is one of them, or the app."""
+
     STRIPE = "stripe"
 
 
-class Origin(StrEnum):
-    """Where a change came from: the app's own API, or a provider (through its webhooks)."""
+APP: Final = "app"
+"""The origin of a change made through the app's own API."""
 
-    APP = "app"
-    STRIPE = "stripe"
+Origin: TypeAlias = Literal["app"] | Provider
+"""Where a change came from: the app (``"app"``) or the provider it was made at."""

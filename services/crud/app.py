@@ -31,6 +31,7 @@ from services.crud.inbound.retention import InboxRetention, RetentionConfig
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
+from services.crud.sync.conflicts import routes as conflict_routes
 from services.crud.sync.consumer import sync_results_worker
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
@@ -98,7 +99,9 @@ async def running(
         if roles.relay:
             runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
         if roles.inbound:
-            worker = inbound_worker(runtime.bus, runtime.signal.notify, settings.retry_delays_ms)
+            worker = inbound_worker(
+                runtime.bus, runtime.signal.notify, settings.retry_delays_ms, settings.rules()
+            )
             runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
             retention = InboxRetention(
                 RetentionConfig(retention=timedelta(hours=settings.inbox_retention_hours))
@@ -157,6 +160,7 @@ def create_app(
     ]
     for entity in ENTITIES.values():
         routes.extend(entity.routes)
+    routes.extend(conflict_routes)
     return Starlette(
         routes=routes,
         lifespan=lifespan,

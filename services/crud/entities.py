@@ -31,6 +31,7 @@ INFRA_MODELS = (
     "services.crud.outbox.models",
     "services.crud.links.models",
     "services.crud.inbound.models",
+    "services.crud.sync.models",
 )
 
 

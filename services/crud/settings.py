@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, field_validator
 
 from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
+from services.crud.sync.rules import ConflictRule, ConflictRules
 from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from shared.kinds import EntityKind
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
@@ -28,6 +30,18 @@ class CrudSettings(ServiceSettings):
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
     """Used by the roles without the API (relay, consumers); the API serves ``/metrics``."""
+    conflict_rule: ConflictRule = Field(
+        default=ConflictRule.LATEST, validation_alias=AliasChoices("TWOWAY_CONFLICT_RULE")
+    )
+    conflict_rules: dict[EntityKind, ConflictRule] = Field(
+        default_factory=dict, validation_alias=AliasChoices("TWOWAY_CONFLICT_RULES")
+    )
+    """Per entity kind, as JSON: ``{"customer": "app"}``; kinds not named take the default."""
+
+    def rules(self) -> ConflictRules:
+        return ConflictRules(
+            self.conflict_rule, {kind.value: rule for kind, rule in self.conflict_rules.items()}
+        )
 
     @field_validator("inbox_retention_hours")
     @classmethod

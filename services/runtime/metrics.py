@@ -47,6 +47,11 @@ WEBHOOKS = Counter("twoway_webhooks_total", "Webhook deliveries received", ["pro
 INBOUND_COMMANDS = Counter(
     "twoway_inbound_commands_total", "Inbound commands by result", ["provider", "result"]
 )
+CONFLICTS = Counter(
+    "twoway_conflicts_total",
+    "Paths changed on both sides concurrently, by which side's value won",
+    ["entity", "provider", "winner"],
+)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -4,10 +4,13 @@ Order of one handling, and why:
 1. parse (a malformed body is Permanent: dead-lettered at once, nothing to report about);
 2. take the entity's in-process lock, then its link row ``FOR UPDATE``: events of one entity
    are applied one at a time, in this process and across worker processes;
-3. decide from the link row: stale or duplicate (version not newer) -> skip; a change that
-   came from Stripe -> record it, call nothing; else create / update / delete at Stripe, with
-   the event id as Idempotency-Key (a redelivery after a crash replays, never duplicates);
-4. commit the link row, then report the outcome (publish confirmed); the worker acks after.
+3. decide from the link row, path by path: Stripe is sent only the paths the event changed
+   (never those of a change that came from Stripe, except what a conflict resolution re-sends),
+   and of those only the ones no newer version has written already. A customer Stripe does not
+   have yet is created whole. The request's Idempotency-Key derives from the event id, so a
+   redelivery after a crash replays instead of duplicating;
+4. commit the link row, then report the outcome with the paths written (publish confirmed);
+   the worker acks after.
 
 A crash anywhere before the ack redelivers the event; steps 3-4 are safe to repeat.
 """
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from pydantic import JsonValue
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -29,25 +34,27 @@ from services.runtime.worker import DeadLetter
 from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.models import StripeLink
 from services.stripe_sync.results import Reporter, Status, result_of
-from services.stripe_sync.stripe.customers import StripeCustomers
+from services.stripe_sync.stripe.customers import StripeCustomers, update_params
+from shared.bookkeeping import idempotency_key
 from shared.events import CustomerEvent
-from shared.kinds import Origin
+from shared.kinds import Provider
 
 log = logging.getLogger(__name__)
 
+PROVIDER = Provider.STRIPE
 
-@dataclass(frozen=True)
+
+@dataclass
 class Outcome:
     status: Status
     external_id: str | None
+    written: dict[str, JsonValue] = field(default_factory=dict)
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None
 
 
 def parse(delivery: Delivery) -> CustomerEvent:
     return decode_event(delivery.body, CustomerEvent)
-
-
-def idempotency_key(event: CustomerEvent) -> str:
-    return f"twoway-{event.event_id}"
 
 
 class SyncHandler:
@@ -60,7 +67,16 @@ class SyncHandler:
         event = parse(delivery)
         async with self.locks.hold(f"{event.entity.value}:{event.entity_id}"):
             outcome = await retry_transient(lambda: self.apply(event))
-            await self.report(result_of(event, outcome.status, outcome.external_id))
+            await self.report(
+                result_of(
+                    event,
+                    outcome.status,
+                    outcome.external_id,
+                    written=outcome.written,
+                    sent_at=outcome.sent_at,
+                    answered_at=outcome.answered_at,
+                )
+            )
         log.info(
             "stripe sync",
             extra={
@@ -68,6 +84,7 @@ class SyncHandler:
                 "entity_id": event.entity_id,
                 "version": event.version,
                 "outcome": outcome.status,
+                "paths": sorted(outcome.written),
             },
         )
 
@@ -88,53 +105,54 @@ class SyncHandler:
                 .select_for_update()
                 .get()
             )
-            if event.version <= link.version:
-                return Outcome("skipped", link.external_id)
-            status = await self._apply_to_stripe(event, link)
-            link.version = event.version
+            if link.external_id is None:
+                link.external_id = event.external_ids.get(PROVIDER)
+            outcome = await self._apply_to_stripe(event, link)
+            link.version = max(link.version, event.version)
             await link.save(using_db=conn)
-        return Outcome(status, link.external_id)
+        return outcome
 
-    async def _apply_to_stripe(self, event: CustomerEvent, link: StripeLink) -> Status:
-        """Bring Stripe to ``event``'s snapshot; update ``link`` (saved by the caller)."""
+    async def _apply_to_stripe(self, event: CustomerEvent, link: StripeLink) -> Outcome:
+        """Bring Stripe up to ``event``; update ``link`` (saved by the caller)."""
+        if link.deleted:
+            return Outcome("skipped", link.external_id)  # nothing may bring it back
         if event.action == "deleted":
-            if event.origin is Origin.APP and link.external_id and not link.deleted:
+            if event.origin != PROVIDER and link.external_id:
                 await self.customers.delete(link.external_id)
             link.deleted = True
-            return "synced"
-        if link.deleted:
-            return "skipped"  # deleted at a newer version: nothing may bring it back
-        if event.origin is Origin.STRIPE:
-            # Stripe already holds this state. Its id is not in the event, though.
-            link.from_provider = link.from_provider or link.external_id is None
-            link.metadata_keys = sorted(event.data.metadata)
-            link.provider_email = event.data.email
-            return "synced"
-        if link.external_id is None and link.from_provider:
-            link.external_id = await self._find_at_stripe(event, link)
-        if link.external_id is not None:
-            await self.customers.update(
-                link.external_id,
-                event.data,
-                idempotency_key(event),
-                dropped_keys=set(link.metadata_keys) - set(event.data.metadata),
-            )
-        else:
+            return Outcome("synced", link.external_id)
+        versions = dict(link.field_versions or {})
+        values = event.flat()
+        due = [p for p in event.paths_for(PROVIDER) if event.version > versions.get(p, 0)]
+        if event.origin == PROVIDER:
+            for path in event.changed:  # Stripe holds these already
+                versions[path] = max(versions.get(path, 0), event.version)
+        outcome = Outcome("synced" if event.origin == PROVIDER else "skipped", link.external_id)
+        sent_at = datetime.now(UTC)
+        if link.external_id is None:
             # A create, or an update whose create never reached Stripe: the snapshot is whole.
-            link.external_id = await self.customers.create(event.data, idempotency_key(event))
-        link.metadata_keys = sorted(event.data.metadata)
-        return "synced"
-
-    async def _find_at_stripe(self, event: CustomerEvent, link: StripeLink) -> str:
-        """The Stripe id of a customer that was created in Stripe (never by this worker)."""
-        found = await self.customers.find(event.entity_id, link.provider_email or "")
-        if len(found) != 1:
-            raise Permanent(
-                f"the customer was created in Stripe and {len(found)} Stripe customers match "
-                f"it; creating another would duplicate it",
-                "unknown_external_id",
+            link.external_id = await self.customers.create(
+                event.data, idempotency_key(event.event_id)
             )
-        return found[0]
+            due = sorted(values)
+        elif due:
+            params = update_params(event.entity_id, {p: values.get(p) for p in due})
+            full = sorted(due) == sorted(event.paths_for(PROVIDER))
+            key = idempotency_key(event.event_id, None if full else params)
+            await self.customers.update(link.external_id, params, key)
+        else:
+            link.field_versions = versions
+            return outcome
+        for path in due:
+            versions[path] = event.version
+        link.field_versions = versions
+        return Outcome(
+            "synced",
+            link.external_id,
+            written={p: values.get(p) for p in due},
+            sent_at=sent_at,
+            answered_at=datetime.now(UTC),
+        )
 
 
 async def _ensure_link(event: CustomerEvent) -> None:

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
+from pydantic import JsonValue
+
 from services.runtime.bus import Bus, OutgoingMessage
 from services.runtime.errors import Retryable
 from shared.events import CustomerEvent, SyncResultEvent, dump_event, event_routing_key
@@ -16,7 +18,14 @@ Status = Literal["synced", "failed", "skipped"]
 
 
 def result_of(
-    event: CustomerEvent, status: Status, external_id: str | None, error: str | None = None
+    event: CustomerEvent,
+    status: Status,
+    external_id: str | None,
+    error: str | None = None,
+    *,
+    written: dict[str, JsonValue] | None = None,
+    sent_at: datetime | None = None,
+    answered_at: datetime | None = None,
 ) -> SyncResultEvent:
     return SyncResultEvent(
         event_id=uuid.uuid4(),
@@ -29,6 +38,9 @@ def result_of(
         status=status,
         external_id=external_id,
         error=error,
+        written=written or {},
+        sent_at=sent_at,
+        answered_at=answered_at,
     )
 
 

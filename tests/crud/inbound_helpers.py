@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,9 @@ from services.crud.links.models import ExternalLink
 from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
 from shared.kinds import Provider
 
-T0 = 1_700_000_000
+# Provider times lie ahead of the test's own writes through the app, so that a provider change
+# counts as the later one (the default conflict rule) unless a test says otherwise.
+T0 = int(time.time()) + 1000
 
 
 def at(second: int) -> datetime:

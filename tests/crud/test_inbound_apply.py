@@ -8,11 +8,13 @@ import pytest
 
 from services.crud.customers.models import Customer
 from services.crud.customers.service import CustomerService
-from services.crud.inbound.apply import Conflict, Outcome, Unrepresentable, apply
+from services.crud.inbound.apply import Applier, Conflict, Outcome, Unrepresentable
 from services.crud.links.models import ExternalLink
 from tests.crud.inbound_helpers import delete, inbox_outcomes, linked, outbox, upsert
 
 pytestmark = [pytest.mark.mariadb]
+
+apply = Applier()
 
 
 def service() -> CustomerService:

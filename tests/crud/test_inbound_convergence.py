@@ -9,12 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.crud.customers.models import Customer
-from services.crud.inbound.apply import apply
+from services.crud.inbound.apply import Applier
 from shared.commands import CustomerDelete, CustomerUpsert
 from tests.conftest import truncate_all
 from tests.crud.inbound_helpers import delete, inbox_outcomes, linked, upsert
 
 pytestmark = [pytest.mark.mariadb]
+
+apply = Applier()
 
 Command = CustomerUpsert | CustomerDelete
 

@@ -14,7 +14,7 @@ from typing import Any
 import aio_pika
 import pytest
 
-from shared.commands import LOCAL_ID_METADATA_KEY
+from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.topology import WORK_QUEUES
 from tests.conftest import Broker, Tap, eventually
 from tests.e2e.conftest import System, stripe_state

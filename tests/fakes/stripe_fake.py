@@ -8,13 +8,20 @@ localstripe (GPL) is only ever loaded here, in the test process. In front of it 
 - Stripe's rule that an empty value unsets a customer's field or metadata key (localstripe
   stores the empty string, so the echo of a removal would not look like what was sent);
 - webhook delivery without localstripe's fixed 1 s delay, signed like Stripe, tracked so a test
-  can wait for every delivery to settle, or capture events instead of delivering them.
+  can wait for every delivery to settle, or capture events instead of delivering them;
+- ``stripe_like``: events carry what real Stripe adds and localstripe omits: ``request``
+  (``id`` and the ``idempotency_key`` of the API request that made the change) and, on
+  updates, ``data.previous_attributes`` (the changed attributes' prior values; metadata key by
+  key). Off, the events are localstripe's own;
+- ``hold()`` / ``release()``: requests carrying a twoway Idempotency-Key wait until released,
+  as a slow Stripe answer would keep them (the dashboard's own requests go through).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import hmac
 import json
@@ -28,6 +35,11 @@ import stripe
 from aiohttp import web
 
 API_KEY = "sk_test_twoway_fake_key"
+
+# The API request being handled: what a Stripe event's ``request`` names.
+_REQUEST: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "stripe_fake_request", default=None
+)
 
 
 @dataclass
@@ -84,7 +96,11 @@ def _empty_values_unset(resources: Any) -> None:
 
 
 class FakeStripe:
-    def __init__(self) -> None:
+    def __init__(self, stripe_like: bool = False) -> None:
+        self.stripe_like = stripe_like
+        self._states: dict[str, dict[str, Any]] = {}
+        self._held: asyncio.Event | None = None
+        self.holding = 0
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.webhook_mode = "deliver"  # or "capture"
@@ -111,6 +127,7 @@ class FakeStripe:
         app = web.Application(
             middlewares=[
                 self._record_mw,
+                self._hold_mw,
                 self._fault_mw,
                 self._idempotency_mw,
                 server.error_middleware,
@@ -161,6 +178,8 @@ class FakeStripe:
 
     def _schedule_webhook(self, event: Any) -> None:
         payload = event._export()
+        if self.stripe_like:
+            self._add_stripe_fields(payload)
         if self.webhook_mode == "capture":
             self.captured.append(payload)
             return
@@ -195,6 +214,25 @@ class FakeStripe:
                 self.deliveries.append(exc)
         return last
 
+    def _add_stripe_fields(self, payload: dict[str, Any]) -> None:
+        payload["request"] = _REQUEST.get() or {"id": None, "idempotency_key": None}
+        obj = payload["data"]["object"]
+        before = self._states.get(obj["id"])
+        self._states[obj["id"]] = json.loads(json.dumps(obj))
+        if not payload["type"].endswith(".updated") or before is None:
+            return
+        previous: dict[str, Any] = {}
+        for key, value in obj.items():
+            if key == "metadata":
+                old = before.get("metadata") or {}
+                new = value or {}
+                changed = {k: old.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
+                if changed:
+                    previous["metadata"] = changed
+            elif before.get(key) != value:
+                previous[key] = before.get(key)
+        payload["data"]["previous_attributes"] = previous
+
     @property
     def delivering(self) -> int:
         """Webhook deliveries under way (sent, not yet answered)."""
@@ -204,7 +242,46 @@ class FakeStripe:
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
+    # --- holding twoway's requests ---------------------------------------------------------
+    def hold(self) -> None:
+        """From now on, twoway's requests wait (the dashboard's go through)."""
+        if self._held is None:
+            self._held = asyncio.Event()
+
+    def release(self) -> None:
+        """Let every held request through, and stop holding."""
+        if self._held is not None:
+            self._held.set()
+            self._held = None
+
+    async def held(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until ``count`` requests are being held."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.holding < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"{self.holding} requests held, not {count}")
+            await asyncio.sleep(0.01)
+
     # --- middlewares -------------------------------------------------------------------------
+    @web.middleware
+    async def _hold_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        key = request.headers.get("Idempotency-Key") or ""
+        gate = self._held
+        if gate is not None and key.startswith("twoway-"):
+            self.holding += 1
+            try:
+                await gate.wait()
+            finally:
+                self.holding -= 1
+        token = _REQUEST.set({"id": f"req_{id(request):x}", "idempotency_key": key or None})
+        try:
+            return await handler(request)
+        finally:
+            _REQUEST.reset(token)
+
     @web.middleware
     async def _record_mw(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]

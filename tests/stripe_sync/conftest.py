@@ -19,7 +19,8 @@ from services.stripe_sync.main import create_schema, main
 from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.events import CustomerData, CustomerEvent, dump_event, event_routing_key
-from shared.kinds import Origin
+from shared.fields import flatten
+from shared.kinds import APP, Origin, Provider
 from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
@@ -114,9 +115,12 @@ def customer_event(
     entity_id: str,
     version: int,
     action: str = "updated",
-    origin: Origin = Origin.APP,
+    origin: Origin = APP,
+    changed: tuple[str, ...] | None = None,
+    external_id: str | None = None,
     **fields: Any,
 ) -> CustomerEvent:
+    """An event as the CRUD service writes it; by default it changed every path it holds."""
     now = datetime.now(UTC)
     data: dict[str, Any] = {
         "id": entity_id,
@@ -129,6 +133,11 @@ def customer_event(
         "updated_at": now,
         **fields,
     }
+    snapshot = CustomerData(**data)
+    if changed is None:
+        changed = () if action == "deleted" else tuple(flatten(data, snapshot.synced_fields))
+    if origin != APP and external_id is None:
+        external_id = f"cus_{entity_id}"
     return CustomerEvent(
         event_id=uuid.uuid4(),
         occurred_at=now,
@@ -136,7 +145,9 @@ def customer_event(
         entity_id=entity_id,
         version=version,
         origin=origin,
-        data=CustomerData(**data),
+        data=snapshot,
+        changed=changed,
+        external_ids={Provider.STRIPE: external_id} if external_id else {},
     )
 
 

@@ -14,7 +14,7 @@ from services.runtime.settings import ConfigError, load
 from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.ratelimit import RateLimiter
 from services.stripe_sync.settings import StripeSyncSettings
-from services.stripe_sync.stripe.customers import params_of
+from services.stripe_sync.stripe.customers import create_params, update_params
 from services.stripe_sync.stripe.errors import RateLimited, classify
 from shared.events import CustomerData
 
@@ -124,7 +124,7 @@ def test_settings_without_a_key_fail_with_one_line(monkeypatch: pytest.MonkeyPat
         load(StripeSyncSettings)
 
 
-def test_parameters_carry_the_local_id_and_unset_what_was_dropped() -> None:
+def test_create_parameters_are_the_whole_snapshot_with_the_local_id() -> None:
     now = datetime.now(UTC)
     data = CustomerData(
         id="c1",
@@ -132,13 +132,20 @@ def test_parameters_carry_the_local_id_and_unset_what_was_dropped() -> None:
         email="ada@example.com",
         phone=None,
         metadata={"plan": "pro"},
-        version=2,
+        version=1,
         created_at=now,
         updated_at=now,
     )
-    assert params_of(data, dropped_keys={"team"}) == {
+    assert create_params(data) == {
         "name": "Ada",
         "email": "ada@example.com",
+        "metadata": {"plan": "pro", "twoway_id": "c1"},
+    }
+
+
+def test_update_parameters_are_only_the_paths_given_and_unset_what_is_none() -> None:
+    params = update_params("c1", {"phone": None, "metadata.team": None, "metadata.plan": "pro"})
+    assert params == {
         "phone": "",
         "metadata": {"team": "", "plan": "pro", "twoway_id": "c1"},
     }

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from services.stripe_sync.stripe.client import build_client
-from shared.events import parse_event
-from shared.kinds import Origin
+from shared.events import dump_event, parse_event
+from shared.kinds import Provider
 from shared.topology import HEADER_ATTEMPTS, HEADER_LAST_ERROR, HEADER_REASON, STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import API_KEY, FakeStripe, Fault
@@ -46,7 +46,14 @@ async def test_create_update_delete_reach_stripe(
     assert customer.metadata == {"plan": "pro", "team": "a", "twoway_id": "c1"}
 
     await publisher.events(
-        customer_event("c1", 2, name="Renamed", phone=None, metadata={"plan": "max"})
+        customer_event(
+            "c1",
+            2,
+            name="Renamed",
+            phone=None,
+            metadata={"plan": "max"},
+            changed=("metadata.plan", "metadata.team", "name", "phone"),
+        )
     )
     await eventually(lambda: synced("c1", 2))
     customer = stripe_customers()[customer.id]
@@ -129,8 +136,8 @@ async def test_changes_that_came_from_stripe_are_not_sent_back(
     results = await broker.tap(key="sync.#")
     workers.start()
     await publisher.events(
-        customer_event("c1", 1, "created", origin=Origin.STRIPE),
-        customer_event("c1", 2, origin=Origin.STRIPE),
+        customer_event("c1", 1, "created", origin=Provider.STRIPE),
+        customer_event("c1", 2, origin=Provider.STRIPE),
     )
     reports = [parse_event(m.body) for m in await results.collect(2)]
     assert [(r.version, r.status) for r in reports] == [(1, "synced"), (2, "synced")]  # type: ignore[union-attr]
@@ -147,25 +154,30 @@ async def test_an_app_change_to_a_customer_made_in_stripe_updates_that_customer(
     await http_client.close_async()
     workers.start()
     # The inbound side turned Stripe's customer into local c1 and announced it (origin stripe).
-    await publisher.events(customer_event("c1", 1, "created", origin=Origin.STRIPE))
+    await publisher.events(
+        customer_event("c1", 1, "created", origin=Provider.STRIPE, external_id=made.id)
+    )
     await eventually(lambda: synced("c1", 1))
-    await publisher.events(customer_event("c1", 2, name="Changed in the app"))
+    await publisher.events(customer_event("c1", 2, name="Changed in the app", changed=("name",)))
     await eventually(lambda: synced("c1", 2))
     (customer,) = stripe_customers().values()
     assert customer.id == made.id and customer.name == "Changed in the app"
     assert customer.metadata["twoway_id"] == "c1"
+    (update,) = fake_stripe.api_calls("POST", prefix=f"/v1/customers/{made.id}")
+    assert update.form == {"name": "Changed in the app", "metadata[twoway_id]": "c1"}
 
 
-async def test_an_app_change_to_a_stripe_customer_that_cannot_be_found_is_not_duplicated(
+async def test_an_event_from_stripe_without_its_stripe_id_is_refused_as_malformed(
     workers: Workers, publisher: Publisher, fake_stripe: FakeStripe, broker: Broker
 ) -> None:
+    event = customer_event("c1", 1, "created", origin=Provider.STRIPE)
+    body = json.loads(dump_event(event))
+    body["external_ids"] = {}
     workers.start()
-    await publisher.events(customer_event("c1", 1, "created", origin=Origin.STRIPE))
-    await eventually(lambda: synced("c1", 1))
-    await publisher.events(customer_event("c1", 2))
+    await publisher.raw("customer.created", json.dumps(body).encode())
     (dead,) = await eventually(lambda: broker.drain(STRIPE_SYNC_QUEUE.dead_letter, 0.1))
-    assert dead.headers[HEADER_REASON] == "unknown_external_id"
-    assert fake_stripe.api_calls("POST") == [] and stripe_customers() == {}
+    assert dead.headers[HEADER_REASON] == "malformed"
+    assert fake_stripe.api_calls() == [] and stripe_customers() == {}
 
 
 async def test_poison_message_is_dead_lettered_at_once_with_its_body(

@@ -1,4 +1,5 @@
-"""Applying one inbound command: inbox row, entity change, outbox event and link, one transaction.
+"""Applying one inbound command: inbox row, merged change, outbox event, link and shadow, and
+conflict records, in one transaction.
 
 Why one transaction: the inbox row is the proof that an event was handled. Written apart from
 the change, a crash between the two would either lose the change (inbox first) or apply it twice
@@ -10,24 +11,21 @@ Rules, in order:
   (upserts only) an unlinked local customer with the same email, else a new customer;
 - gone: the link is a tombstone (or the local entity was deleted here) -> recorded, skipped;
   a delete is final at the provider, so nothing may bring the entity back;
-- stale: older than the newest command applied for this link -> recorded, skipped. Equal times
-  apply (providers stamp whole seconds, and re-applying the same content is a no-op), except an
-  object's initial event, which must be older than any change it ties with;
-- no-op: the provider's state equals the local state (typically the echo of our own outbound
-  write) -> no version bump, no event, so nothing goes back out;
-- echo: the provider's state equals one this service itself sent out since the provider's last
-  change (an earlier write's echo, overtaken by later local writes still on their way out) ->
-  skipped like a no-op. Applying it would briefly revert the data and bump the version, and the
-  later writes' echoes would do it again: a loop that only ends when the echoes run out.
+- otherwise the provider's state is merged path by path against the shadow and the local state
+  (``services.crud.sync.merge``): stale paths, echoes of twoway's own writes and paths the
+  provider did not change are left alone; the others are applied, or resolved as conflicts.
+  Only what was applied becomes a local change (one version, one event whose origin is the
+  provider), so nothing the app changed meanwhile is reverted, not even for a moment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -38,10 +36,15 @@ from services.crud.customers.schemas import CustomerCreate
 from services.crud.inbound.models import InboxEntry
 from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
+from services.crud.sync.clock import FieldClock
+from services.crud.sync.conflicts import record_conflicts
+from services.crud.sync.merge import LocalSide, Merge, Observation, merge
+from services.crud.sync.rules import ConflictRules
+from services.crud.sync.shadow import Shadow
 from services.runtime.db import retry_transient
 from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
 from shared.events import CustomerEvent, parse_event
-from shared.kinds import Origin
+from shared.fields import flatten
 
 # How far back in an entity's outbox history an echo is looked for.
 ECHO_LOOKBACK = 100
@@ -70,26 +73,174 @@ class _Seen(Exception):
     pass
 
 
-async def apply(command: Command) -> Outcome:
-    """Apply ``command`` exactly once in effect; see the module docstring for the rules."""
+class Applier:
+    """Applies inbound commands with the configured conflict rules."""
 
-    async def tx() -> Outcome:
-        async with in_transaction() as conn:
-            entry = await _record(conn, command)
-            link, customer = await _resolve(conn, command)
-            if isinstance(command, CustomerDelete):
-                outcome = await _delete(conn, command, link, customer)
-            else:
-                outcome = await _upsert(conn, command, link, customer)
-            entry.outcome = outcome.value
-            entry.entity_id = customer.id if customer is not None else None
-            await entry.save(using_db=conn, update_fields=["outcome", "entity_id"])
-            return outcome
+    def __init__(self, rules: ConflictRules | None = None) -> None:
+        self.rules = rules or ConflictRules()
 
-    try:
-        return await retry_transient(tx)
-    except _Seen:
-        return Outcome.DUPLICATE
+    async def __call__(self, command: Command) -> Outcome:
+        """Apply ``command`` exactly once in effect; see the module docstring for the rules."""
+
+        async def tx() -> Outcome:
+            async with in_transaction() as conn:
+                entry = await _record(conn, command)
+                link, customer = await _resolve(conn, command)
+                if isinstance(command, CustomerDelete):
+                    outcome = await _delete(conn, command, link, customer)
+                else:
+                    outcome = await self._upsert(conn, command, link, customer)
+                entry.outcome = outcome.value
+                entry.entity_id = customer.id if customer is not None else None
+                await entry.save(using_db=conn, update_fields=["outcome", "entity_id"])
+                return outcome
+
+        try:
+            return await retry_transient(tx)
+        except _Seen:
+            return Outcome.DUPLICATE
+
+    async def _upsert(
+        self,
+        conn: BaseDBAsyncClient,
+        command: CustomerUpsert,
+        link: ExternalLink | None,
+        customer: Customer | None,
+    ) -> Outcome:
+        if link is not None and (link.deleted or (customer is None and link.entity_id is not None)):
+            return Outcome.GONE
+        fields = _fields(command.data)
+        link = link or _new_link(command)
+        before = _state(link)
+        shadow = Shadow.load(link.shadow)
+        theirs = flatten(fields, CustomerSnapshot.synced_fields)
+        at = command.occurred_at.timestamp()
+        if customer is None:
+            ids = {command.provider: command.external_id}
+            customer = await service.insert(conn, fields, command.provider, ids)
+            for path, value in theirs.items():
+                shadow.observed(path, value, at, at + command.clock_resolution_s, confirmed=1)
+            shadow.saw_whole(at)
+            outcome = Outcome.APPLIED
+        else:
+            result = merge(
+                await _observation(conn, command, theirs, customer),
+                await _local_side(conn, command, customer),
+                shadow,
+                self.rules[command.entity.value],
+            )
+            wrote = False
+            if result.writes:
+                wrote = await service.change(
+                    conn,
+                    customer,
+                    result.apply,
+                    command.provider,
+                    resend=result.resend,
+                    ids={command.provider: command.external_id},
+                )
+            for path in set(result.apply) - result.resend:
+                shadow.confirm(path, customer.version)
+            await record_conflicts(conn, command, customer.id, result, self.rules)
+            outcome = _outcome(result, wrote)
+        link.entity_id = customer.id
+        link.shadow = shadow.dump()
+        if not _pending(FieldClock(customer.field_clock), shadow):
+            # The provider holds every path of the current version: nothing to send it.
+            link.synced_version = customer.version
+            link.status = "synced"
+        await _save_link(conn, link, command, deleted=False, before=before)
+        return outcome
+
+
+def _outcome(result: Merge, wrote: bool) -> Outcome:
+    if wrote:
+        return Outcome.APPLIED
+    if result.echoed:
+        return Outcome.ECHO
+    if result.stale:
+        return Outcome.STALE
+    return Outcome.NOOP
+
+
+def _pending(clock: FieldClock, shadow: Shadow) -> bool:
+    return any(clock.version(p) > shadow.confirmed(p) for p in clock.dump())
+
+
+async def _observation(
+    conn: BaseDBAsyncClient,
+    command: CustomerUpsert,
+    theirs: Mapping[str, JsonValue],
+    customer: Customer,
+) -> Observation:
+    echo_paths: set[str] | None = None
+    echo_version = 0
+    if command.echo_of is not None:
+        echo_paths = set()
+        own = await _outbox_event(conn, str(command.echo_of))
+        if own is not None and own.entity_id == customer.id:
+            echo_version = own.version
+            echo_paths = set(
+                own.flat() if own.action == "created" else own.paths_for(command.provider)
+            )
+            if command.changed is not None:
+                echo_paths &= set(command.changed)
+    return Observation(
+        state=theirs,
+        at=command.occurred_at.timestamp(),
+        resolution=command.clock_resolution_s,
+        changed=None if command.changed is None else frozenset(command.changed),
+        previous=command.previous,
+        initial=command.initial,
+        request_known=command.request_known,
+        echo_paths=echo_paths,
+        echo_version=echo_version,
+    )
+
+
+async def _local_side(
+    conn: BaseDBAsyncClient, command: CustomerUpsert, customer: Customer
+) -> LocalSide:
+    sent: dict[str, set[JsonValue]] = {}
+    if not command.request_known:
+        sent = await _sent_since_provider_change(conn, command, customer.id)
+    return LocalSide(service.flat(customer), FieldClock(customer.field_clock), sent)
+
+
+async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> CustomerEvent | None:
+    row = await OutboxEvent.filter(event_id=event_id).using_db(conn).first()
+    if row is None:
+        return None
+    event = parse_event(row.payload)
+    return event if isinstance(event, CustomerEvent) else None
+
+
+async def _sent_since_provider_change(
+    conn: BaseDBAsyncClient, command: Command, entity_id: str
+) -> dict[str, set[JsonValue]]:
+    """Per path, the values twoway sent ``command.provider`` since that provider's own last
+    change of the path: what an echo without a request id may look like."""
+    payloads = (
+        await OutboxEvent.filter(entity=command.entity.value, entity_id=entity_id)
+        .using_db(conn)
+        .order_by("-id")
+        .limit(ECHO_LOOKBACK)
+        .values_list("payload", flat=True)
+    )
+    sent: dict[str, set[JsonValue]] = {}
+    overtaken: set[str] = set()
+    for payload in payloads:
+        event = parse_event(str(payload))
+        if not isinstance(event, CustomerEvent):
+            continue
+        values = event.flat()
+        for path in event.paths_for(command.provider):
+            if path not in overtaken:
+                sent.setdefault(path, set()).add(values.get(path))
+        if event.origin == command.provider:
+            # The provider's own change: what twoway sent it before is overwritten there.
+            overtaken |= set(event.changed)
+    return sent
 
 
 async def _record(conn: BaseDBAsyncClient, command: Command) -> InboxEntry:
@@ -158,60 +309,6 @@ def _fields(snapshot: CustomerSnapshot) -> dict[str, Any]:
     return valid.model_dump()
 
 
-async def _upsert(
-    conn: BaseDBAsyncClient,
-    command: CustomerUpsert,
-    link: ExternalLink | None,
-    customer: Customer | None,
-) -> Outcome:
-    if link is not None and (link.deleted or (customer is None and link.entity_id is not None)):
-        return Outcome.GONE
-    newest = link.inbound_occurred_at if link is not None else None
-    if newest is not None and (
-        command.occurred_at < newest or (command.initial and command.occurred_at == newest)
-    ):
-        return Outcome.STALE
-    fields = _fields(command.data)
-    if customer is None:
-        customer = await service.insert(conn, fields, Origin.STRIPE)
-        outcome = Outcome.APPLIED
-    elif all(getattr(customer, k) == v for k, v in fields.items()):
-        outcome = Outcome.NOOP
-    elif await _own_write(conn, customer, fields, command):
-        outcome = Outcome.ECHO
-    else:
-        await service.change(conn, customer, fields, Origin.STRIPE)
-        outcome = Outcome.APPLIED
-    link = link or _new_link(command)
-    link.entity_id = customer.id
-    if outcome is not Outcome.ECHO:
-        # Local state now equals the provider's: that version needs no outbound sync.
-        link.synced_version = customer.version
-        link.status = "synced"
-    await _save_link(conn, link, command, deleted=False)
-    return outcome
-
-
-async def _own_write(
-    conn: BaseDBAsyncClient, customer: Customer, fields: dict[str, Any], command: Command
-) -> bool:
-    """Whether ``fields`` is a state this service sent out since the provider's last change."""
-    payloads = (
-        await OutboxEvent.filter(entity=command.entity.value, entity_id=customer.id)
-        .using_db(conn)
-        .order_by("-id")
-        .limit(ECHO_LOOKBACK)
-        .values_list("payload", flat=True)
-    )
-    for payload in payloads:
-        event = parse_event(str(payload))
-        if not isinstance(event, CustomerEvent) or event.origin.value == command.provider.value:
-            break  # older writes were overtaken by the provider's own change
-        if {k: getattr(event.data, k) for k in fields} == fields:
-            return True
-    return False
-
-
 async def _delete(
     conn: BaseDBAsyncClient,
     command: CustomerDelete,
@@ -221,7 +318,7 @@ async def _delete(
     # No staleness check: a provider deletes an object last, whatever the timestamps say.
     outcome = Outcome.GONE
     if customer is not None:
-        await service.remove(conn, customer, Origin.STRIPE)
+        await service.remove(conn, customer, command.provider)
         outcome = Outcome.APPLIED
     link = link or _new_link(command)
     if customer is not None:
@@ -233,17 +330,37 @@ async def _delete(
 
 def _new_link(command: Command) -> ExternalLink:
     return ExternalLink(
-        provider=command.provider.value, entity=command.entity.value, status="pending"
+        provider=command.provider.value, entity=command.entity.value, status="pending", shadow={}
+    )
+
+
+def _state(link: ExternalLink) -> tuple[Any, ...]:
+    return (
+        link.external_id,
+        link.entity_id,
+        link.deleted,
+        link.status,
+        link.synced_version,
+        link.shadow,
+        link.inbound_occurred_at,
     )
 
 
 async def _save_link(
-    conn: BaseDBAsyncClient, link: ExternalLink, command: Command, deleted: bool
+    conn: BaseDBAsyncClient,
+    link: ExternalLink,
+    command: Command,
+    deleted: bool,
+    before: tuple[Any, ...] | None = None,
 ) -> None:
+    """Save ``link`` with the command's marks, unless that changes nothing against ``before``
+    (then even its ``updated_at``, which the API shows, stays)."""
     link.external_id = command.external_id
     link.deleted = deleted
     newest = link.inbound_occurred_at
     if newest is None or command.occurred_at > newest:
         link.inbound_occurred_at = command.occurred_at
+    if link.pk is not None and _state(link) == before:
+        return
     link.updated_at = datetime.now(UTC)
     await link.save(using_db=conn)

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 
-from services.crud.inbound.apply import Conflict, Outcome, Unrepresentable, apply
+from services.crud.inbound.apply import Applier, Conflict, Outcome, Unrepresentable
+from services.crud.sync.rules import ConflictRules
 from services.runtime.bus import Bus, Delivery
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.metrics import INBOUND_COMMANDS
@@ -26,8 +27,9 @@ log = logging.getLogger(__name__)
 
 
 class InboundHandler:
-    def __init__(self, on_commit: Callable[[], None]) -> None:
+    def __init__(self, on_commit: Callable[[], None], rules: ConflictRules | None = None) -> None:
         self.on_commit = on_commit
+        self.apply = Applier(rules)
 
     async def __call__(self, delivery: Delivery) -> None:
         try:
@@ -37,7 +39,7 @@ class InboundHandler:
                 f"not an inbound command: {exc.error_count()} errors", "malformed"
             ) from None
         try:
-            outcome = await apply(command)
+            outcome = await self.apply(command)
         except Conflict as exc:
             raise Permanent(str(exc), "link_conflict") from None
         except Unrepresentable as exc:
@@ -60,6 +62,11 @@ class InboundHandler:
 
 
 def inbound_worker(
-    bus: Bus, on_commit: Callable[[], None], delays_ms: Sequence[int], prefetch: int = 50
+    bus: Bus,
+    on_commit: Callable[[], None],
+    delays_ms: Sequence[int],
+    rules: ConflictRules | None = None,
+    prefetch: int = 50,
 ) -> Worker:
-    return Worker(bus, INBOUND_QUEUE, InboundHandler(on_commit), delays_ms, prefetch=prefetch)
+    handler = InboundHandler(on_commit, rules)
+    return Worker(bus, INBOUND_QUEUE, handler, delays_ms, prefetch=prefetch)

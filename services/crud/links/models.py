@@ -2,9 +2,12 @@
 
 One row per (entity kind, local id, provider). It is written by two flows:
 - outbound: sync-result events from a provider worker set ``external_id``, ``synced_version``,
-  ``status`` and ``last_error``;
+  ``status`` and ``last_error``, and the shadow of the paths they wrote;
 - inbound: commands from a provider's webhooks resolve ``external_id`` to the local entity,
-  and ``inbound_occurred_at`` orders them (older commands are skipped).
+  ``inbound_occurred_at`` keeps the newest one applied, and the merge updates the shadow.
+
+``shadow`` is the provider-side state last known to agree with the app, path by path
+(``services.crud.sync.shadow``): the base of the three-way merge and of echo detection.
 
 The status shown to users is derived: ``synced`` when ``synced_version`` >= the entity's
 version, ``failed`` when the newest result failed, else ``pending``.
@@ -15,6 +18,8 @@ object that was never known locally.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -31,6 +36,7 @@ class ExternalLink(Model):
     last_error = fields.TextField(null=True)
     inbound_occurred_at = fields.DatetimeField(null=True)
     deleted = fields.BooleanField(default=False)
+    shadow: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField()
 
     class Meta:

@@ -6,6 +6,9 @@ weighed against what the row already knows:
   version (a skip means a newer one was applied already) -> synced, error cleared;
 - ``failed`` newer than ``synced_version``: that version is stuck -> failed, with the error;
 - anything else is older news: only a missing ``external_id`` is filled in.
+
+The paths a result wrote go into the shadow, path by path: a path's newer confirmation is never
+replaced by an older one (``Shadow.written``).
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from services.crud.links.models import ExternalLink
+from services.crud.sync.shadow import Shadow
 from services.runtime.db import retry_transient
 from shared.events import SyncResultEvent
+
+
+def _epoch(moment: datetime | None, default: datetime) -> float:
+    return (moment or default).timestamp()
 
 
 async def record_result(result: SyncResultEvent) -> None:
@@ -29,7 +37,7 @@ async def record_result(result: SyncResultEvent) -> None:
             }
             link = await ExternalLink.filter(**key).using_db(conn).select_for_update().first()
             if link is None:
-                link = ExternalLink(**key, status="pending")
+                link = ExternalLink(**key, status="pending", shadow={})
             newer = result.version > (link.synced_version or 0)
             if newer and result.status in ("synced", "skipped"):
                 link.synced_version = result.version
@@ -40,6 +48,13 @@ async def record_result(result: SyncResultEvent) -> None:
                 link.last_error = result.error  # type: ignore[assignment]
             if result.external_id and not link.external_id:
                 link.external_id = result.external_id
+            if result.written:
+                shadow = Shadow.load(link.shadow)
+                lo = _epoch(result.sent_at, result.occurred_at)
+                hi = _epoch(result.answered_at, result.occurred_at)
+                for path, value in result.written.items():
+                    shadow.written(path, value, result.version, lo, hi)
+                link.shadow = shadow.dump()
             link.updated_at = datetime.now(UTC)
             await link.save(using_db=conn)
 

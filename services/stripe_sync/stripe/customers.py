@@ -1,41 +1,45 @@
-"""Customers at Stripe: twoway's snapshot -> Stripe's create/update/delete parameters."""
+"""Customers at Stripe: twoway's paths -> Stripe's create/update/delete parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 import stripe
+from pydantic import JsonValue
 
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
+from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.events import CustomerData
-
-LOCAL_ID_METADATA_KEY = "twoway_id"
-"""Where the local id lives in the Stripe customer's metadata (inbound reads it back)."""
+from shared.fields import split
 
 
-def metadata_of(data: CustomerData) -> dict[str, str]:
-    return {**data.metadata, LOCAL_ID_METADATA_KEY: data.id}
-
-
-def params_of(data: CustomerData, dropped_keys: Iterable[str] = ()) -> dict[str, Any]:
-    """The full snapshot as Stripe parameters; an empty string unsets a field or a key."""
-    metadata: dict[str, str] = {key: "" for key in dropped_keys}
-    metadata.update(metadata_of(data))
-    return {
+def create_params(data: CustomerData) -> dict[str, Any]:
+    """The whole snapshot; the local id rides along in the metadata."""
+    params: dict[str, Any] = {
         "name": data.name,
         "email": data.email,
-        "phone": data.phone or "",
-        "metadata": metadata,
+        "metadata": {**data.metadata, LOCAL_ID_METADATA_KEY: data.id},
     }
+    if data.phone:
+        params["phone"] = data.phone
+    return params
 
 
-def _claim(customer: stripe.Customer) -> str | None:
-    """The local id a Stripe customer carries, if any."""
-    metadata = customer.to_dict().get("metadata") or {}
-    claim = metadata.get(LOCAL_ID_METADATA_KEY)
-    return str(claim) if claim is not None else None
+def update_params(local_id: str, values: Mapping[str, JsonValue]) -> dict[str, Any]:
+    """Only the given paths; at Stripe an empty string unsets a field or a metadata key.
+
+    The local id is set again, so that a customer first made in Stripe carries it too."""
+    params: dict[str, Any] = {"metadata": {LOCAL_ID_METADATA_KEY: local_id}}
+    for path, value in values.items():
+        name, key = split(path)
+        wire = "" if value is None else value
+        if key is None:
+            params[name] = wire
+        else:
+            params["metadata"][key] = wire
+    return params
 
 
 class StripeCustomers:
@@ -44,9 +48,7 @@ class StripeCustomers:
         self.call = call
 
     async def create(self, data: CustomerData, idempotency_key: str) -> str:
-        params = params_of(data)
-        if not data.phone:
-            del params["phone"]
+        params = create_params(data)
         customer = await self.call(
             "customers.create",
             lambda: self.client.v1.customers.create_async(
@@ -56,14 +58,7 @@ class StripeCustomers:
         )
         return str(customer.id)
 
-    async def update(
-        self,
-        external_id: str,
-        data: CustomerData,
-        idempotency_key: str,
-        dropped_keys: Iterable[str] = (),
-    ) -> None:
-        params = params_of(data, dropped_keys)
+    async def update(self, external_id: str, params: dict[str, Any], idempotency_key: str) -> None:
         await self.call(
             "customers.update",
             lambda: self.client.v1.customers.update_async(
@@ -72,17 +67,6 @@ class StripeCustomers:
                 options={"idempotency_key": idempotency_key},
             ),
         )
-
-    async def find(self, local_id: str, email: str) -> list[str]:
-        """Ids of Stripe customers that may be ``local_id``: ours by metadata, else unclaimed
-        ones with ``email``. One id is a match; none or several, the caller cannot tell."""
-        page = await self.call(
-            "customers.list",
-            lambda: self.client.v1.customers.list_async(params={"email": email, "limit": 10}),
-        )
-        claims = [(c.id, _claim(c)) for c in page.data]
-        ours = [cid for cid, claim in claims if claim == local_id]
-        return ours or [cid for cid, claim in claims if claim is None]
 
     async def delete(self, external_id: str) -> None:
         """Delete; a customer already gone at Stripe counts as deleted."""

@@ -18,7 +18,9 @@ from services.webhook_gateway.providers.base import (
     WebhookProvider,
 )
 from services.webhook_gateway.settings import GatewaySettings
-from shared.commands import LOCAL_ID_METADATA_KEY, CustomerDelete, CustomerSnapshot, CustomerUpsert
+from shared.bookkeeping import LOCAL_ID_METADATA_KEY, event_id_of_key
+from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
+from shared.fields import Flat
 from shared.kinds import Provider
 
 SIGNATURE_HEADER = "stripe-signature"
@@ -91,7 +93,23 @@ class StripeWebhooks(WebhookProvider):
                     k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY and v != ""
                 },
             )
-            return [CustomerUpsert(**common, data=snapshot, initial=kind == "customer.created")]
+            changes = None
+            if kind != "customer.created" and isinstance(data, dict):
+                changes = _previous(data, snapshot.flat())
+            request = event.get("request")
+            return [
+                CustomerUpsert(
+                    **common,
+                    data=snapshot,
+                    initial=kind == "customer.created",
+                    changed=None if changes is None else tuple(sorted(changes)),
+                    previous=changes,
+                    request_known=isinstance(request, dict),
+                    echo_of=event_id_of_key(request.get("idempotency_key"))
+                    if isinstance(request, dict)
+                    else None,
+                )
+            ]
         except ValidationError as exc:
             raise MalformedPayload(
                 f"unexpected customer fields: {exc.error_count()} errors"
@@ -100,6 +118,25 @@ class StripeWebhooks(WebhookProvider):
 
 def from_settings(settings: GatewaySettings) -> StripeWebhooks:
     return StripeWebhooks(settings.stripe_webhook_secret, settings.webhook_tolerance_s)
+
+
+def _previous(data: Mapping[str, Any], now: Flat) -> dict[str, Any] | None:
+    """The synced paths ``data.previous_attributes`` says changed, with their prior values;
+    None when Stripe does not say (an emulator, or an event without the attribute)."""
+    previous = data.get("previous_attributes")
+    if not isinstance(previous, dict):
+        return None
+    before: dict[str, Any] = {}
+    for name in ("name", "email", "phone"):
+        if name in previous:
+            before[name] = previous[name] or None
+    old_metadata = previous.get("metadata")
+    if isinstance(old_metadata, dict):
+        for key, value in old_metadata.items():
+            if key != LOCAL_ID_METADATA_KEY:
+                before[f"metadata.{key}"] = value or None
+    # Only what really differs: an attribute listed with its current value changed nothing.
+    return {path: value for path, value in before.items() if now.get(path) != value}
 
 
 def _timestamp(header: str | None) -> int:

@@ -1,0 +1,156 @@
+"""The three-way merge of one inbound change: the provider's state against the shadow (the
+base) and the local state, path by path. Pure: no I/O, so it is tested on its own.
+
+For each path the provider may have changed:
+1. an exact echo (the provider says twoway's own request made the change) confirms the shadow
+   and changes nothing here;
+2. stale: the path's value is known from a later moment than this change -> skipped;
+3. the provider's value equals the local one -> converged, the shadow notes it;
+4. an echo by value (the provider does not say who wrote): the value is one twoway itself sent
+   since the provider's last own change -> skipped;
+5. not concurrent with a local change -> applied locally;
+6. concurrent (the local change is not confirmed at the provider, or the provider's change may
+   predate twoway's confirmed write) -> a conflict, decided by the kind's ``ConflictRule``.
+   The provider's value winning is applied here and re-sent to the provider (an earlier local
+   write may land after it); the app's value winning is re-sent unless it is certainly the
+   later write there too.
+
+Whether a change is concurrent: where the provider gives the path's previous value (Stripe's
+``previous_attributes``), exactly: it saw the app's latest value, or it did not. Elsewhere by
+time: its change overlaps the span in which twoway's write took effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+
+from pydantic import JsonValue
+
+from services.crud.sync.clock import FieldClock
+from services.crud.sync.rules import ConflictRule, Winner, app_later
+from services.crud.sync.shadow import Shadow
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The provider's side of one inbound change."""
+
+    state: Mapping[str, JsonValue]
+    at: float
+    resolution: float = 1.0
+    changed: Set[str] | None = None
+    previous: Mapping[str, JsonValue] | None = None
+    initial: bool = False
+    request_known: bool = False
+    echo_paths: Set[str] | None = None
+    """Set when the change is twoway's own write of ``echo_version``: the paths it wrote."""
+    echo_version: int = 0
+
+
+@dataclass(frozen=True)
+class LocalSide:
+    state: Mapping[str, JsonValue]
+    clock: FieldClock
+    sent: Mapping[str, Set[JsonValue]] = field(default_factory=dict)
+    """Per path, the values twoway sent the provider since the provider's own last change of
+    it (for echoes by value; only needed when the provider does not say who wrote)."""
+
+
+@dataclass(frozen=True)
+class ConflictNote:
+    path: str
+    app_value: JsonValue
+    provider_value: JsonValue
+    app_at: float
+    provider_at: float
+    winner: Winner
+
+
+@dataclass
+class Merge:
+    apply: dict[str, JsonValue] = field(default_factory=dict)
+    resend: set[str] = field(default_factory=set)
+    conflicts: list[ConflictNote] = field(default_factory=list)
+    echoed: set[str] = field(default_factory=set)
+    stale: set[str] = field(default_factory=set)
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.apply or self.resend)
+
+
+def candidate_paths(obs: Observation, local: LocalSide, shadow: Shadow) -> set[str]:
+    if obs.changed is not None:
+        return set(obs.changed)
+    return set(obs.state) | set(shadow) | set(local.state)
+
+
+def merge(obs: Observation, local: LocalSide, shadow: Shadow, rule: ConflictRule) -> Merge:
+    """Decide every path of one inbound change; ``shadow`` is updated in place.
+
+    The caller writes ``apply`` and ``resend`` as one local change, then confirms the applied
+    paths that are not re-sent at the new version (``Shadow.confirm``)."""
+    out = Merge()
+    if obs.echo_paths is not None:
+        for path in obs.echo_paths:
+            shadow.written(
+                path, obs.state.get(path), obs.echo_version, obs.at, obs.at + obs.resolution
+            )
+            out.echoed.add(path)
+        if obs.changed is not None:
+            # The provider says what the request changed, and nothing else is looked at: the
+            # object as a whole is not taken as seen, so a foreign change made just before
+            # still counts when its own event comes.
+            return out
+    for path in sorted(candidate_paths(obs, local, shadow) - out.echoed):
+        _merge_path(path, obs, local, shadow, rule, out)
+    shadow.saw_whole(obs.at)
+    return out
+
+
+def _merge_path(
+    path: str,
+    obs: Observation,
+    local: LocalSide,
+    shadow: Shadow,
+    rule: ConflictRule,
+    out: Merge,
+) -> None:
+    theirs = obs.state.get(path)
+    known = shadow.get(path)
+    base = known.value if known else None
+    if obs.changed is None and theirs == base:
+        return  # the provider did not change it
+    end = obs.at + obs.resolution
+    since = shadow.known_since(path)
+    if since and (end <= since or (obs.initial and obs.at <= since)):
+        out.stale.add(path)
+        return
+    ours = local.state.get(path)
+    version = local.clock.version(path)
+    if theirs == ours:
+        shadow.observed(path, theirs, obs.at, end, confirmed=version)
+        return
+    if not obs.request_known and theirs in local.sent.get(path, ()):
+        out.echoed.add(path)
+        return
+    pending = version > shadow.confirmed(path)
+    our_write_in_play = known is not None and known.written
+    if obs.previous is not None and path in obs.previous:
+        before = obs.previous[path]
+        concurrent = before != ours and (pending or (our_write_in_play and before != base))
+    else:
+        concurrent = pending or (our_write_in_play and obs.at < known.hi)  # type: ignore[union-attr]
+    shadow.observed(path, theirs, obs.at, end)
+    if not concurrent:
+        out.apply[path] = theirs
+        return
+    app_at = local.clock.at(path)
+    winner = rule.winner(app_at, obs.at, obs.resolution)
+    out.conflicts.append(ConflictNote(path, ours, theirs, app_at, obs.at, winner))
+    if winner == "provider":
+        out.apply[path] = theirs
+        out.resend.add(path)
+    elif not app_later(app_at, obs.at, obs.resolution):
+        out.resend.add(path)
