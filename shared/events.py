@@ -97,6 +97,8 @@ class SyncResultEvent(_Envelope):
     sent_at: datetime | None = None
     answered_at: datetime | None = None
     """When the write was sent and answered: it took effect at the provider in between."""
+    created: bool = False
+    """The write created the object at the provider."""
 
 
 Event = Annotated[CustomerEvent | SyncResultEvent, Field(discriminator="type")]

@@ -220,8 +220,10 @@ async def serve(app: Starlette) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
+async def fake_stripe(request: pytest.FixtureRequest) -> AsyncIterator[FakeStripe]:
+    """localstripe in-process; ``indirect`` parametrization with True makes it Stripe-like
+    (events carry ``request`` and ``previous_attributes``, as real Stripe's do)."""
+    fake = FakeStripe(stripe_like=bool(getattr(request, "param", False)))
     await fake.start()
     try:
         yield fake

@@ -51,6 +51,7 @@ class Outcome:
     written: dict[str, JsonValue] = field(default_factory=dict)
     sent_at: datetime | None = None
     answered_at: datetime | None = None
+    created: bool = False
 
 
 def parse(delivery: Delivery) -> CustomerEvent:
@@ -75,6 +76,7 @@ class SyncHandler:
                     written=outcome.written,
                     sent_at=outcome.sent_at,
                     answered_at=outcome.answered_at,
+                    created=outcome.created,
                 )
             )
         log.info(
@@ -129,7 +131,9 @@ class SyncHandler:
                 versions[path] = max(versions.get(path, 0), event.version)
         outcome = Outcome("synced" if event.origin == PROVIDER else "skipped", link.external_id)
         sent_at = datetime.now(UTC)
-        if link.external_id is None:
+        external_id = link.external_id
+        created = external_id is None
+        if external_id is None:
             # A create, or an update whose create never reached Stripe: the snapshot is whole.
             link.external_id = await self.customers.create(
                 event.data, idempotency_key(event.event_id)
@@ -139,7 +143,7 @@ class SyncHandler:
             params = update_params(event.entity_id, {p: values.get(p) for p in due})
             full = sorted(due) == sorted(event.paths_for(PROVIDER))
             key = idempotency_key(event.event_id, None if full else params)
-            await self.customers.update(link.external_id, params, key)
+            await self.customers.update(external_id, params, key)
         else:
             link.field_versions = versions
             return outcome
@@ -152,6 +156,7 @@ class SyncHandler:
             written={p: values.get(p) for p in due},
             sent_at=sent_at,
             answered_at=datetime.now(UTC),
+            created=created,
         )
 
 

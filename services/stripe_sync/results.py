@@ -26,6 +26,7 @@ def result_of(
     written: dict[str, JsonValue] | None = None,
     sent_at: datetime | None = None,
     answered_at: datetime | None = None,
+    created: bool = False,
 ) -> SyncResultEvent:
     return SyncResultEvent(
         event_id=uuid.uuid4(),
@@ -41,6 +42,7 @@ def result_of(
         written=written or {},
         sent_at=sent_at,
         answered_at=answered_at,
+        created=created,
     )
 
 

@@ -94,11 +94,11 @@ CUSTOMER_INSERT_SQL = (
 )
 
 
-def _new(fields: dict[str, Any]) -> Customer:
+def _new(fields: dict[str, Any], origin: Origin, at: float | None = None) -> Customer:
     now = datetime.now(UTC)
     customer = Customer(id=new_id(), version=1, created_at=now, updated_at=now, **fields)
     clock = FieldClock()
-    clock.tick(flat(customer), 1, now.timestamp())
+    clock.tick(flat(customer), 1, now.timestamp() if at is None else at, origin)
     customer.field_clock = clock.dump()
     return customer
 
@@ -106,7 +106,7 @@ def _new(fields: dict[str, Any]) -> Customer:
 async def insert_in_one_round_trip(fields: dict[str, Any]) -> Customer:
     """``insert`` of an API create for MySQL/MariaDB: the row and its event in one transaction,
     one round trip (a new customer has no link to look up)."""
-    customer = _new(fields)
+    customer = _new(fields, APP)
     naive = customer.created_at.replace(tzinfo=None)
     row = [
         customer.id,
@@ -137,9 +137,12 @@ async def insert(
     fields: dict[str, Any],
     origin: Origin,
     ids: Mapping[Provider, str] | None = None,
+    at: float | None = None,
 ) -> Customer:
-    """Create a customer and its ``created`` event on ``conn``, inside the caller's transaction."""
-    customer = _new(fields)
+    """Create a customer and its ``created`` event on ``conn``, inside the caller's transaction.
+
+    ``at``: when the change was made, if not now (a provider's own time)."""
+    customer = _new(fields, origin, at)
     await customer.save(using_db=conn, force_create=True)
     await append(conn, event_of(customer, Action.CREATED, origin, changed=flat(customer), ids=ids))
     return customer
@@ -169,12 +172,14 @@ async def change(
     *,
     resend: Collection[str] = (),
     ids: Mapping[Provider, str] | None = None,
+    at: float | None = None,
 ) -> bool:
     """Set ``paths`` on a locked ``customer`` and write one ``updated`` event for them.
 
     Paths already holding their value are left out; ``resend`` paths go to the origin provider
-    too (a conflict resolution); ``ids`` adds provider ids not linked yet. False (no version,
-    no event) when nothing is left to do."""
+    too (a conflict resolution); ``ids`` adds provider ids not linked yet; ``at`` is when the
+    change was made, if not now (a provider's own time). False (no version, no event) when
+    nothing is left to do."""
     current = flat(customer)
     diff = {p: v for p, v in paths.items() if current.get(p) != v}
     if not diff and not resend:
@@ -185,7 +190,7 @@ async def change(
     now = datetime.now(UTC)
     customer.updated_at = now
     clock = FieldClock(customer.field_clock)
-    clock.tick([*diff, *resend], customer.version, time.time())
+    clock.tick([*diff, *resend], customer.version, time.time() if at is None else at, origin)
     customer.field_clock = clock.dump()
     await customer.save(using_db=conn)
     known = {**await external_ids(conn, EntityKind.CUSTOMER, customer.id), **(ids or {})}

@@ -117,7 +117,7 @@ class Applier:
         at = command.occurred_at.timestamp()
         if customer is None:
             ids = {command.provider: command.external_id}
-            customer = await service.insert(conn, fields, command.provider, ids)
+            customer = await service.insert(conn, fields, command.provider, ids, at)
             for path, value in theirs.items():
                 shadow.observed(path, value, at, at + command.clock_resolution_s, confirmed=1)
             shadow.saw_whole(at)
@@ -125,7 +125,7 @@ class Applier:
         else:
             result = merge(
                 await _observation(conn, command, theirs, customer),
-                await _local_side(conn, command, customer),
+                await _local_side(conn, command, customer, shadow),
                 shadow,
                 self.rules[command.entity.value],
             )
@@ -138,9 +138,10 @@ class Applier:
                     command.provider,
                     resend=result.resend,
                     ids={command.provider: command.external_id},
+                    at=at,
                 )
             for path in set(result.apply) - result.resend:
-                shadow.confirm(path, customer.version)
+                shadow.applied(path, customer.version)
             await record_conflicts(conn, command, customer.id, result, self.rules)
             outcome = _outcome(result, wrote)
         link.entity_id = customer.id
@@ -164,7 +165,7 @@ def _outcome(result: Merge, wrote: bool) -> Outcome:
 
 
 def _pending(clock: FieldClock, shadow: Shadow) -> bool:
-    return any(clock.version(p) > shadow.confirmed(p) for p in clock.dump())
+    return any(clock.version(p) > shadow.confirmed(p) for p in clock.paths())
 
 
 async def _observation(
@@ -186,6 +187,7 @@ async def _observation(
             if command.changed is not None:
                 echo_paths &= set(command.changed)
     return Observation(
+        provider=command.provider.value,
         state=theirs,
         at=command.occurred_at.timestamp(),
         resolution=command.clock_resolution_s,
@@ -199,11 +201,11 @@ async def _observation(
 
 
 async def _local_side(
-    conn: BaseDBAsyncClient, command: CustomerUpsert, customer: Customer
+    conn: BaseDBAsyncClient, command: CustomerUpsert, customer: Customer, shadow: Shadow
 ) -> LocalSide:
-    sent: dict[str, set[JsonValue]] = {}
+    sent: dict[str, dict[JsonValue, int]] = {}
     if not command.request_known:
-        sent = await _sent_since_provider_change(conn, command, customer.id)
+        sent = await _sent_not_overtaken(conn, command, customer.id, shadow)
     return LocalSide(service.flat(customer), FieldClock(customer.field_clock), sent)
 
 
@@ -215,11 +217,12 @@ async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> CustomerEvent
     return event if isinstance(event, CustomerEvent) else None
 
 
-async def _sent_since_provider_change(
-    conn: BaseDBAsyncClient, command: Command, entity_id: str
-) -> dict[str, set[JsonValue]]:
-    """Per path, the values twoway sent ``command.provider`` since that provider's own last
-    change of the path: what an echo without a request id may look like."""
+async def _sent_not_overtaken(
+    conn: BaseDBAsyncClient, command: Command, entity_id: str, shadow: Shadow
+) -> dict[str, dict[JsonValue, int]]:
+    """Per path, the values twoway sent ``command.provider`` in writes its own changes have not
+    overtaken, with the oldest version sending each: what an echo without a request id may
+    look like."""
     payloads = (
         await OutboxEvent.filter(entity=command.entity.value, entity_id=entity_id)
         .using_db(conn)
@@ -227,19 +230,18 @@ async def _sent_since_provider_change(
         .limit(ECHO_LOOKBACK)
         .values_list("payload", flat=True)
     )
-    sent: dict[str, set[JsonValue]] = {}
-    overtaken: set[str] = set()
+    sent: dict[str, dict[JsonValue, int]] = {}
     for payload in payloads:
         event = parse_event(str(payload))
         if not isinstance(event, CustomerEvent):
             continue
         values = event.flat()
-        for path in event.paths_for(command.provider):
-            if path not in overtaken:
-                sent.setdefault(path, set()).add(values.get(path))
-        if event.origin == command.provider:
-            # The provider's own change: what twoway sent it before is overwritten there.
-            overtaken |= set(event.changed)
+        paths = (
+            set(event.flat()) if event.action == "created" else event.paths_for(command.provider)
+        )
+        for path in paths:
+            if event.version > shadow.floor(path):
+                sent.setdefault(path, {})[values.get(path)] = event.version
     return sent
 
 

@@ -36,6 +36,7 @@ from services.crud.sync.shadow import Shadow
 class Observation:
     """The provider's side of one inbound change."""
 
+    provider: str
     state: Mapping[str, JsonValue]
     at: float
     resolution: float = 1.0
@@ -52,9 +53,10 @@ class Observation:
 class LocalSide:
     state: Mapping[str, JsonValue]
     clock: FieldClock
-    sent: Mapping[str, Set[JsonValue]] = field(default_factory=dict)
-    """Per path, the values twoway sent the provider since the provider's own last change of
-    it (for echoes by value; only needed when the provider does not say who wrote)."""
+    sent: Mapping[str, Mapping[JsonValue, int]] = field(default_factory=dict)
+    """Per path, the values twoway sent the provider that its own changes have not overtaken
+    (``Shadow.floor``), each with the oldest version that sent it: what an echo may look like
+    when the provider does not say who wrote."""
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,19 @@ def candidate_paths(obs: Observation, local: LocalSide, shadow: Shadow) -> set[s
 def merge(obs: Observation, local: LocalSide, shadow: Shadow, rule: ConflictRule) -> Merge:
     """Decide every path of one inbound change; ``shadow`` is updated in place.
 
-    The caller writes ``apply`` and ``resend`` as one local change, then confirms the applied
-    paths that are not re-sent at the new version (``Shadow.confirm``)."""
+    The caller writes ``apply`` and ``resend`` as one local change, then marks the applied
+    paths that are not re-sent as held by the provider at the new version (``Shadow.applied``).
+    """
     out = Merge()
     if obs.echo_paths is not None:
         for path in obs.echo_paths:
             shadow.written(
-                path, obs.state.get(path), obs.echo_version, obs.at, obs.at + obs.resolution
+                path,
+                obs.state.get(path),
+                obs.echo_version,
+                obs.at,
+                obs.at + obs.resolution,
+                created=obs.initial,
             )
             out.echoed.add(path)
         if obs.changed is not None:
@@ -132,20 +140,29 @@ def _merge_path(
     if theirs == ours:
         shadow.observed(path, theirs, obs.at, end, confirmed=version)
         return
-    if not obs.request_known and theirs in local.sent.get(path, ()):
+    sent_by = None if obs.request_known else local.sent.get(path, {}).get(theirs)
+    if sent_by is not None:
+        shadow.written(path, theirs, sent_by, obs.at, end, created=obs.initial)
         out.echoed.add(path)
         return
     pending = version > shadow.confirmed(path)
-    our_write_in_play = known is not None and known.written
+    our_write_in_play = known is not None and known.unordered
     if obs.previous is not None and path in obs.previous:
         before = obs.previous[path]
-        concurrent = before != ours and (pending or (our_write_in_play and before != base))
+        if before == ours:
+            # It saw the local value: twoway's write landed first, unless that value was the
+            # provider's own (a resolution re-sending it), whose write may still land after.
+            concurrent = pending and local.clock.origin(path) == obs.provider
+        else:
+            concurrent = pending or (our_write_in_play and before != base)
     else:
         concurrent = pending or (our_write_in_play and obs.at < known.hi)  # type: ignore[union-attr]
     shadow.observed(path, theirs, obs.at, end)
     if not concurrent:
         out.apply[path] = theirs
         return
+    # Writes confirmed before this change are overtaken by it; those still in flight are not.
+    shadow.overtake(path, shadow.confirmed(path))
     app_at = local.clock.at(path)
     winner = rule.winner(app_at, obs.at, obs.resolution)
     out.conflicts.append(ConflictNote(path, ours, theirs, app_at, obs.at, winner))

@@ -53,7 +53,7 @@ async def record_result(result: SyncResultEvent) -> None:
                 lo = _epoch(result.sent_at, result.occurred_at)
                 hi = _epoch(result.answered_at, result.occurred_at)
                 for path, value in result.written.items():
-                    shadow.written(path, value, result.version, lo, hi)
+                    shadow.written(path, value, result.version, lo, hi, result.created)
                 link.shadow = shadow.dump()
             link.updated_at = datetime.now(UTC)
             await link.save(using_db=conn)

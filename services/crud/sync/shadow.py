@@ -8,8 +8,11 @@ Kept per (entity, provider) on the ``ExternalLink`` row, path by path (``shared.
   there: it is *pending* at that provider;
 - ``lo``..``hi``: when, on the provider's clock, the value was observed there: a provider
   event's time and clock resolution, or the span from sending to answer of twoway's own write;
-- ``written``: the value arrived by twoway's own write (a result or its echo), not by a
-  provider event.
+- ``unordered``: the value arrived by twoway's own update (a result or its echo), which took
+  effect somewhere in ``lo..hi``: a provider change within that span may have come before or
+  after it. (Not so for a create: nothing happens to an object before it exists.)
+- ``floor``: twoway's writes of the path up to this local version are overtaken by the
+  provider's own later change: an old value of theirs coming back is no echo of them.
 
 Besides, ``seen`` is the newest provider time at which a provider event showed the whole
 object: every path, including map keys absent then, is known as of that moment.
@@ -33,15 +36,16 @@ class Known:
     confirmed: int = 0
     lo: float = 0.0
     hi: float = 0.0
-    written: bool = False
+    unordered: bool = False
+    floor: int = 0
 
     def to_json(self) -> list[Any]:
-        return [self.value, self.confirmed, self.lo, self.hi, self.written]
+        return [self.value, self.confirmed, self.lo, self.hi, self.unordered, self.floor]
 
     @classmethod
     def from_json(cls, raw: Any) -> Known:
-        value, confirmed, lo, hi, written = raw
-        return cls(value, int(confirmed), float(lo), float(hi), bool(written))
+        value, confirmed, lo, hi, unordered, floor = raw
+        return cls(value, int(confirmed), float(lo), float(hi), bool(unordered), int(floor))
 
 
 class Shadow:
@@ -90,11 +94,20 @@ class Shadow:
         known = self._paths.get(path)
         return known.confirmed if known else 0
 
-    def written(self, path: str, value: JsonValue, version: int, lo: float, hi: float) -> None:
+    def written(
+        self,
+        path: str,
+        value: JsonValue,
+        version: int,
+        lo: float,
+        hi: float,
+        created: bool = False,
+    ) -> None:
         """Twoway's write of ``version`` set ``path`` to ``value`` at the provider in
         ``lo..hi``. Older news than what is known already changes nothing."""
-        if version > self.confirmed(path):
-            self._paths[path] = Known(value, version, lo, hi, True)
+        known = self._paths.get(path, Known())
+        if version > known.confirmed:
+            self._paths[path] = Known(value, version, lo, hi, not created, known.floor)
 
     def observed(
         self, path: str, value: JsonValue, lo: float, hi: float, confirmed: int | None = None
@@ -107,12 +120,24 @@ class Shadow:
             value=value,
             lo=lo,
             hi=hi,
-            written=False,
+            unordered=False,
             confirmed=known.confirmed if confirmed is None else max(known.confirmed, confirmed),
         )
 
-    def confirm(self, path: str, version: int) -> None:
-        """The provider holds the local value of ``path`` as of ``version``."""
+    def floor(self, path: str) -> int:
+        known = self._paths.get(path)
+        return known.floor if known else 0
+
+    def overtake(self, path: str, version: int) -> None:
+        """The provider's own change of ``path`` came after twoway's writes up to ``version``."""
         known = self._paths.get(path, Known())
-        if version > known.confirmed:
-            self._paths[path] = replace(known, confirmed=version)
+        if version > known.floor:
+            self._paths[path] = replace(known, floor=version)
+
+    def applied(self, path: str, version: int) -> None:
+        """The provider's change of ``path`` became local ``version``: it holds that version,
+        and every earlier write of twoway's is overtaken there."""
+        known = self._paths.get(path, Known())
+        self._paths[path] = replace(
+            known, confirmed=max(known.confirmed, version), floor=max(known.floor, version)
+        )
