@@ -30,8 +30,8 @@ from services.runtime.bus import Delivery
 from services.runtime.db import retry_transient
 from services.runtime.decode import decode_event
 from services.runtime.errors import Permanent
+from services.runtime.locks import KeyedLocks
 from services.runtime.worker import DeadLetter
-from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.models import StripeLink
 from services.stripe_sync.results import Reporter, Status, result_of
 from services.stripe_sync.stripe.customers import StripeCustomers, update_params

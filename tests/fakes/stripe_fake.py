@@ -25,6 +25,8 @@ import contextvars
 import hashlib
 import hmac
 import json
+import secrets
+import string
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -95,6 +97,10 @@ def _empty_values_unset(resources: Any) -> None:
     customer._update = _update
 
 
+def _random_id(length: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+
 class FakeStripe:
     def __init__(self, stripe_like: bool = False) -> None:
         self.stripe_like = stripe_like
@@ -105,6 +111,8 @@ class FakeStripe:
         self.faults: list[Fault] = []
         self.webhook_mode = "deliver"  # or "capture"
         self.captured: list[dict[str, Any]] = []
+        # The Idempotency-Key of the request behind each captured event (None: not twoway's).
+        self.captured_keys: list[str | None] = []
         self.deliveries: list[httpx.Response | BaseException] = []
         self._idem: dict[str, tuple[int, bytes, str]] = {}
         self._pending: set[asyncio.Task[None]] = set()
@@ -122,6 +130,9 @@ class FakeStripe:
         resources.store.clear()
         webhooks._webhooks.clear()
         resources.schedule_webhook = self._schedule_webhook
+        # Ids from the system's randomness: hypothesis re-seeds ``random`` for every example,
+        # which would have localstripe make the same ids again (409 Conflict).
+        resources.random_id = _random_id
         _empty_values_unset(resources)
 
         app = web.Application(
@@ -182,6 +193,7 @@ class FakeStripe:
             self._add_stripe_fields(payload)
         if self.webhook_mode == "capture":
             self.captured.append(payload)
+            self.captured_keys.append((_REQUEST.get() or {}).get("idempotency_key"))
             return
         task = asyncio.ensure_future(self.deliver(payload))
         self._pending.add(task)
@@ -213,6 +225,17 @@ class FakeStripe:
             except httpx.HTTPError as exc:
                 self.deliveries.append(exc)
         return last
+
+    def take_captured(self) -> list[tuple[dict[str, Any], bool]]:
+        """The captured events so far, each with whether twoway's own request made it; the
+        capture is emptied."""
+        taken = [
+            (event, (key or "").startswith("twoway-"))
+            for event, key in zip(self.captured, self.captured_keys, strict=True)
+        ]
+        self.captured.clear()
+        self.captured_keys.clear()
+        return taken
 
     def _add_stripe_fields(self, payload: dict[str, Any]) -> None:
         payload["request"] = _REQUEST.get() or {"id": None, "idempotency_key": None}

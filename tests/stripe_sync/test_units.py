@@ -10,8 +10,8 @@ import pytest
 import stripe
 
 from services.runtime.errors import Permanent, Retryable
+from services.runtime.locks import KeyedLocks
 from services.runtime.settings import ConfigError, load
-from services.stripe_sync.locks import KeyedLocks
 from services.stripe_sync.ratelimit import RateLimiter
 from services.stripe_sync.settings import StripeSyncSettings
 from services.stripe_sync.stripe.customers import create_params, update_params

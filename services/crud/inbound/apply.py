@@ -204,9 +204,10 @@ async def _local_side(
     conn: BaseDBAsyncClient, command: CustomerUpsert, customer: Customer, shadow: Shadow
 ) -> LocalSide:
     sent: dict[str, dict[JsonValue, int]] = {}
+    history: dict[str, dict[JsonValue, int]] = {}
     if not command.request_known:
-        sent = await _sent_not_overtaken(conn, command, customer.id, shadow)
-    return LocalSide(service.flat(customer), FieldClock(customer.field_clock), sent)
+        sent, history = await _sent_not_overtaken(conn, command, customer.id, shadow)
+    return LocalSide(service.flat(customer), FieldClock(customer.field_clock), sent, history)
 
 
 async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> CustomerEvent | None:
@@ -219,10 +220,11 @@ async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> CustomerEvent
 
 async def _sent_not_overtaken(
     conn: BaseDBAsyncClient, command: Command, entity_id: str, shadow: Shadow
-) -> dict[str, dict[JsonValue, int]]:
-    """Per path, the values twoway sent ``command.provider`` in writes its own changes have not
-    overtaken, with the oldest version sending each: what an echo without a request id may
-    look like."""
+) -> tuple[dict[str, dict[JsonValue, int]], dict[str, dict[JsonValue, int]]]:
+    """What an event from a provider that does not say who wrote may be made of, per path:
+    the values twoway sent it in writes its own changes have not overtaken (with the oldest
+    version sending each), and the values the path had in the local history since then (with
+    the newest version holding each)."""
     payloads = (
         await OutboxEvent.filter(entity=command.entity.value, entity_id=entity_id)
         .using_db(conn)
@@ -231,18 +233,23 @@ async def _sent_not_overtaken(
         .values_list("payload", flat=True)
     )
     sent: dict[str, dict[JsonValue, int]] = {}
+    history: dict[str, dict[JsonValue, int]] = {}
     for payload in payloads:
         event = parse_event(str(payload))
         if not isinstance(event, CustomerEvent):
             continue
         values = event.flat()
-        paths = (
-            set(event.flat()) if event.action == "created" else event.paths_for(command.provider)
-        )
-        for path in paths:
-            if event.version > shadow.floor(path):
+        ours = event.action == "created" and event.origin != command.provider
+        paths = set(values) if ours else set(event.paths_for(command.provider))
+        for path in set(values) | paths | set(shadow):
+            floor = shadow.floor(path)
+            if event.version < floor:
+                continue
+            # The floor's own version is the provider's value that later writes replaced.
+            history.setdefault(path, {}).setdefault(values.get(path), event.version)
+            if path in paths and event.version > floor:
                 sent.setdefault(path, {})[values.get(path)] = event.version
-    return sent
+    return sent, history
 
 
 async def _record(conn: BaseDBAsyncClient, command: Command) -> InboxEntry:

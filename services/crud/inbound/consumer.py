@@ -18,6 +18,7 @@ from services.crud.inbound.apply import Applier, Conflict, Outcome, Unrepresenta
 from services.crud.sync.rules import ConflictRules
 from services.runtime.bus import Bus, Delivery
 from services.runtime.errors import Permanent, Retryable
+from services.runtime.locks import KeyedLocks
 from services.runtime.metrics import INBOUND_COMMANDS
 from services.runtime.worker import Worker
 from shared.commands import parse_command
@@ -30,6 +31,7 @@ class InboundHandler:
     def __init__(self, on_commit: Callable[[], None], rules: ConflictRules | None = None) -> None:
         self.on_commit = on_commit
         self.apply = Applier(rules)
+        self.locks = KeyedLocks()
 
     async def __call__(self, delivery: Delivery) -> None:
         try:
@@ -38,8 +40,13 @@ class InboundHandler:
             raise Permanent(
                 f"not an inbound command: {exc.error_count()} errors", "malformed"
             ) from None
+        # One provider object's commands are applied one at a time, in the order they arrived:
+        # the broker hands them over in the provider's delivery order, and running them side
+        # by side would only reorder them again (and make them wait on each other's row lock).
+        key = f"{command.provider.value}:{command.entity.value}:{command.external_id}"
         try:
-            outcome = await self.apply(command)
+            async with self.locks.hold(key):
+                outcome = await self.apply(command)
         except Conflict as exc:
             raise Permanent(str(exc), "link_conflict") from None
         except Unrepresentable as exc:

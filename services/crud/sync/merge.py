@@ -4,10 +4,11 @@ base) and the local state, path by path. Pure: no I/O, so it is tested on its ow
 For each path the provider may have changed:
 1. an exact echo (the provider says twoway's own request made the change) confirms the shadow
    and changes nothing here;
-2. stale: the path's value is known from a later moment than this change -> skipped;
+2. stale: the provider itself showed the path at a later moment (a later event, or the change
+   this one preceded) -> skipped;
 3. the provider's value equals the local one -> converged, the shadow notes it;
 4. an echo by value (the provider does not say who wrote): the value is one twoway itself sent
-   since the provider's last own change -> skipped;
+   that no later change of the provider's overtook -> skipped;
 5. not concurrent with a local change -> applied locally;
 6. concurrent (the local change is not confirmed at the provider, or the provider's change may
    predate twoway's confirmed write) -> a conflict, decided by the kind's ``ConflictRule``.
@@ -29,7 +30,7 @@ from pydantic import JsonValue
 
 from services.crud.sync.clock import FieldClock
 from services.crud.sync.rules import ConflictRule, Winner, app_later
-from services.crud.sync.shadow import Shadow
+from services.crud.sync.shadow import Known, Shadow
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class LocalSide:
     state: Mapping[str, JsonValue]
     clock: FieldClock
     sent: Mapping[str, Mapping[JsonValue, int]] = field(default_factory=dict)
+    history: Mapping[str, Mapping[JsonValue, int]] = field(default_factory=dict)
+    """Per path, the values it had locally since the provider's own last change, with the
+    newest version holding each (also only needed when the provider does not say)."""
     """Per path, the values twoway sent the provider that its own changes have not overtaken
     (``Shadow.floor``), each with the oldest version that sent it: what an echo may look like
     when the provider does not say who wrote."""
@@ -97,13 +101,17 @@ def merge(obs: Observation, local: LocalSide, shadow: Shadow, rule: ConflictRule
     out = Merge()
     if obs.echo_paths is not None:
         for path in obs.echo_paths:
-            shadow.written(
+            overwrote = None
+            if obs.previous is not None and path in obs.previous:
+                overwrote = (obs.previous[path],)
+            shadow.echoed(
                 path,
                 obs.state.get(path),
                 obs.echo_version,
                 obs.at,
                 obs.at + obs.resolution,
-                created=obs.initial,
+                obs.initial,
+                overwrote,
             )
             out.echoed.add(path)
         if obs.changed is not None:
@@ -115,6 +123,11 @@ def merge(obs: Observation, local: LocalSide, shadow: Shadow, rule: ConflictRule
         _merge_path(path, obs, local, shadow, rule, out)
     shadow.saw_whole(obs.at)
     return out
+
+
+def _older_state(path: str, theirs: JsonValue, local: LocalSide, known: Known | None) -> bool:
+    held = local.history.get(path, {}).get(theirs)
+    return known is not None and held is not None and held < known.confirmed
 
 
 def _merge_path(
@@ -130,15 +143,17 @@ def _merge_path(
     base = known.value if known else None
     if obs.changed is None and theirs == base:
         return  # the provider did not change it
+    changed_from: tuple[JsonValue] | None = None
+    if obs.previous is not None and path in obs.previous:
+        changed_from = (obs.previous[path],)
     end = obs.at + obs.resolution
-    since = shadow.known_since(path)
-    if since and (end <= since or (obs.initial and obs.at <= since)):
+    if _stale(path, theirs, changed_from, obs, shadow):
         out.stale.add(path)
         return
     ours = local.state.get(path)
     version = local.clock.version(path)
     if theirs == ours:
-        shadow.observed(path, theirs, obs.at, end, confirmed=version)
+        shadow.observed(path, theirs, obs.at, end, confirmed=version, before=changed_from)
         return
     sent_by = None if obs.request_known else local.sent.get(path, {}).get(theirs)
     if sent_by is not None:
@@ -146,23 +161,24 @@ def _merge_path(
         out.echoed.add(path)
         return
     pending = version > shadow.confirmed(path)
-    our_write_in_play = known is not None and known.unordered
-    if obs.previous is not None and path in obs.previous:
-        before = obs.previous[path]
-        if before == ours:
-            # It saw the local value: twoway's write landed first, unless that value was the
-            # provider's own (a resolution re-sending it), whose write may still land after.
-            concurrent = pending and local.clock.origin(path) == obs.provider
-        else:
-            concurrent = pending or (our_write_in_play and before != base)
+    if changed_from is not None:
+        concurrent = _concurrent_said(path, theirs, changed_from[0], obs, local, known, pending)
     else:
-        concurrent = pending or (our_write_in_play and obs.at < known.hi)  # type: ignore[union-attr]
-    shadow.observed(path, theirs, obs.at, end)
+        maybe_after = known is not None and known.unordered and obs.at < known.hi
+        if maybe_after and not pending and _older_state(path, theirs, local, known):
+            # It shows the path as it was before twoway's last write (an earlier echo, say),
+            # which may well have come first: read as such rather than as a change.
+            out.stale.add(path)
+            return
+        concurrent = pending or maybe_after
+    shadow.observed(path, theirs, obs.at, end, before=changed_from)
     if not concurrent:
         out.apply[path] = theirs
         return
-    # Writes confirmed before this change are overtaken by it; those still in flight are not.
-    shadow.overtake(path, shadow.confirmed(path))
+    if known is not None and known.unordered and known.hi <= obs.at:
+        # Twoway's confirmed write certainly landed before this change: overtaken by it.
+        # Writes still in flight, or that may have landed after, are not.
+        shadow.overtake(path, known.confirmed)
     app_at = local.clock.at(path)
     winner = rule.winner(app_at, obs.at, obs.resolution)
     out.conflicts.append(ConflictNote(path, ours, theirs, app_at, obs.at, winner))
@@ -171,3 +187,54 @@ def _merge_path(
         out.resend.add(path)
     elif not app_later(app_at, obs.at, obs.resolution):
         out.resend.add(path)
+
+
+def _stale(
+    path: str,
+    theirs: JsonValue,
+    changed_from: tuple[JsonValue] | None,
+    obs: Observation,
+    shadow: Shadow,
+) -> bool:
+    """The provider itself showed the path later: by time, or as the change this one led to."""
+    since = shadow.known_since(path)
+    if since and (obs.at + obs.resolution <= since or (obs.initial and obs.at <= since)):
+        return True
+    known = shadow.get(path)
+    if (
+        known is not None
+        and changed_from is not None
+        and obs.at <= known.hi
+        and known.preceded_by(theirs, changed_from[0])
+    ):
+        shadow.preceded(path, changed_from[0])
+        return True
+    return False
+
+
+def _concurrent_said(
+    path: str,
+    theirs: JsonValue,
+    before: JsonValue,
+    obs: Observation,
+    local: LocalSide,
+    known: Known | None,
+    pending: bool,
+) -> bool:
+    """Concurrency where the provider said what the path changed from."""
+    ours = local.state.get(path)
+    own_value = local.clock.origin(path) == obs.provider
+    if before == ours and not own_value:
+        return False  # it saw the app's value, so twoway's write had landed
+    if pending:
+        # A local change still on its way (or the provider's own value being re-sent by a
+        # resolution, which seeing proves nothing about): it lands after this change.
+        return True
+    if known is None or not known.unordered:
+        return False
+    if known.overwrote:
+        # The echo of twoway's write said what it replaced: this change, if it made that.
+        return theirs == known.overwrote[0]
+    if before == ours:
+        return obs.at < known.hi
+    return before != known.value

@@ -12,7 +12,12 @@ Kept per (entity, provider) on the ``ExternalLink`` row, path by path (``shared.
   effect somewhere in ``lo..hi``: a provider change within that span may have come before or
   after it. (Not so for a create: nothing happens to an object before it exists.)
 - ``floor``: twoway's writes of the path up to this local version are overtaken by the
-  provider's own later change: an old value of theirs coming back is no echo of them.
+  provider's own later change: an old value of theirs coming back is no echo of them;
+- ``before``: the values the provider's own changes went through to reach ``value``, newest
+  first, as far as its events said (Stripe's ``previous_attributes``): an event still showing
+  one of them, delivered late, is stale;
+- ``overwrote``: for twoway's own update, the value it replaced at the provider, when the
+  echo said (``[value]``; ``[]``: not known): a provider change to that value came before it.
 
 Besides, ``seen`` is the newest provider time at which a provider event showed the whole
 object: every path, including map keys absent then, is known as of that moment.
@@ -29,6 +34,8 @@ from typing import Any
 
 from pydantic import JsonValue
 
+MAX_CHAIN = 20
+
 
 @dataclass(frozen=True)
 class Known:
@@ -38,14 +45,39 @@ class Known:
     hi: float = 0.0
     unordered: bool = False
     floor: int = 0
+    before: tuple[JsonValue, ...] = ()
+    overwrote: tuple[JsonValue, ...] = ()
 
     def to_json(self) -> list[Any]:
-        return [self.value, self.confirmed, self.lo, self.hi, self.unordered, self.floor]
+        return [
+            self.value,
+            self.confirmed,
+            self.lo,
+            self.hi,
+            self.unordered,
+            self.floor,
+            list(self.before),
+            list(self.overwrote),
+        ]
 
     @classmethod
     def from_json(cls, raw: Any) -> Known:
-        value, confirmed, lo, hi, unordered, floor = raw
-        return cls(value, int(confirmed), float(lo), float(hi), bool(unordered), int(floor))
+        value, confirmed, lo, hi, unordered, floor, before, overwrote = raw
+        return cls(
+            value,
+            int(confirmed),
+            float(lo),
+            float(hi),
+            bool(unordered),
+            int(floor),
+            tuple(before),
+            tuple(overwrote),
+        )
+
+    def preceded_by(self, value: JsonValue, changed_from: JsonValue) -> bool:
+        """A change to ``value`` (from ``changed_from``) is the one that made what this one
+        changed from: an older change of the provider's, delivered after this one."""
+        return value in self.before and changed_from != self.value
 
 
 class Shadow:
@@ -70,9 +102,13 @@ class Shadow:
         return {"paths": paths, "seen": self.seen}
 
     def known_since(self, path: str) -> float:
-        """From when on the provider's value of ``path`` is known (0: never)."""
+        """From when on the provider's own state of ``path`` is known (0: never).
+
+        Twoway's updates do not count: a provider change older than one of them was not seen
+        by it, and overwritten at the provider; it is a concurrent change, not a stale one."""
         known = self._paths.get(path)
-        return max(self.seen, known.lo if known else 0.0)
+        own = known.lo if known and not known.unordered else 0.0
+        return max(self.seen, own)
 
     def saw_whole(self, at: float) -> None:
         """A provider event showed the whole object at ``at``."""
@@ -109,11 +145,35 @@ class Shadow:
         if version > known.confirmed:
             self._paths[path] = Known(value, version, lo, hi, not created, known.floor)
 
+    def echoed(
+        self,
+        path: str,
+        value: JsonValue,
+        version: int,
+        lo: float,
+        hi: float,
+        created: bool,
+        overwrote: tuple[JsonValue] | None,
+    ) -> None:
+        """The provider's echo of twoway's write of ``version``: as ``written``; besides, it
+        may say what the write replaced there, kept even when the result confirmed it first."""
+        self.written(path, value, version, lo, hi, created)
+        known = self._paths.get(path)
+        if overwrote is not None and known is not None and known.confirmed == version:
+            self._paths[path] = replace(known, overwrote=overwrote)
+
     def observed(
-        self, path: str, value: JsonValue, lo: float, hi: float, confirmed: int | None = None
+        self,
+        path: str,
+        value: JsonValue,
+        lo: float,
+        hi: float,
+        confirmed: int | None = None,
+        before: tuple[JsonValue] | None = None,
     ) -> None:
         """A provider event showed ``path`` = ``value`` in ``lo..hi``; ``confirmed``: the
-        local version that value is (None: unchanged)."""
+        local version that value is (None: unchanged); ``before``: the value it changed from,
+        if the provider said."""
         known = self._paths.get(path, Known())
         self._paths[path] = replace(
             known,
@@ -122,7 +182,16 @@ class Shadow:
             hi=hi,
             unordered=False,
             confirmed=known.confirmed if confirmed is None else max(known.confirmed, confirmed),
+            before=before if before is not None else (),
         )
+
+    def preceded(self, path: str, changed_from: JsonValue) -> None:
+        """A late event showed a change that led up to the known value, from ``changed_from``:
+        one more value the provider went through before it."""
+        known = self._paths.get(path)
+        if known is not None and changed_from not in known.before:
+            chain = (*known.before, changed_from)[-MAX_CHAIN:]
+            self._paths[path] = replace(known, before=chain)
 
     def floor(self, path: str) -> int:
         known = self._paths.get(path)
