@@ -1,0 +1,343 @@
+"""The deployment's budget: slot rows in the database every worker already uses.
+
+The budget is ``limit`` rows. A request may go when its process has leased a row, which it can
+only do while the row is free (``free_at <= NOW(6)``). Leasing sets ``free_at`` to the end of
+the lease (``max_hold_s`` + the window, so a process that dies gives its rows back by itself);
+the answer sets it to one window after the answer. The server saw the request between the lease
+and the answer, so no window of its clock meets more than ``limit`` requests, however many
+processes there are. (The proof is the same as for one process; see ``local``.)
+
+One task per process does all the talking, one round trip per turn: the answers to write back
+(batched for up to ``FLUSH_S``; a row frees a window later anyway), a 429 pause, the leases for
+the requests waiting (as many as wait, up to what pacing allows), what was leased, when the
+soonest row frees, and every second a heartbeat. Between turns it sleeps until that row frees
+(or ``POLL_S``, to see rows others answered meanwhile).
+
+Lanes: a waiting live request goes first within a process; across processes, a freed row stays
+live's for ``bulk_grace_s`` before a bulk lease may take it, so a live request anywhere is not
+queued behind another process's bulk backlog, and bulk alone still uses nearly all of it.
+
+A 429 sets ``paused_until`` on the budget's row: no process leases before then.
+
+Fallback: when the database does not answer, each process goes on with a share of its own,
+``limit // members`` (the processes seen at the last heartbeat), counted in memory, after
+waiting one window so that what others sent through the table has aged out. (For a daily
+allocation that wait is a day: the work waits for the database, as it should, since what is
+left of the day is only known there.) Back in touch, it first records its own recent requests
+in the table (rows busy for as long as they still count), then leases as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import math
+import os
+import secrets
+import socket
+import time
+
+from services.runtime.budget.base import BudgetSpec, Clock, Evicted, Grant, Lane, LaneBudget
+from services.runtime.budget.base import seen_by as seen_by_of
+from services.runtime.budget.local import LocalBudget
+from services.runtime.budget.pacing import Pacer
+from services.runtime.budget.store import (
+    Answer,
+    Exchange,
+    SlotStore,
+    StoreContended,
+    StoreUnavailable,
+)
+from services.runtime.budget.waiters import Waiters
+from services.runtime.errors import Retryable
+from services.runtime.metrics import BUDGET_BUSY, BUDGET_COORDINATED, BUDGET_LIMIT, BUDGET_MEMBERS
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+"""While requests wait, look at the table at least this often (rows others answered)."""
+FLUSH_S = 0.02
+"""Answers are written back within this; the row only frees a window after the answer."""
+MIN_NAP_S = 0.001
+HEARTBEAT_S = 1.0
+BULK_GRACE_S = 0.03
+RECONNECT_S = 1.0
+
+
+def _us(seconds: float) -> int:
+    return math.ceil(seconds * 1_000_000)
+
+
+def member_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Mode(enum.Enum):
+    SHARED = "shared"
+    FALLBACK = "fallback"
+    ADOPTING = "adopting"  # back in touch: recording the fallback's requests first
+
+
+class BudgetClosed(Retryable):
+    """The process is stopping: no more slots."""
+
+
+class SharedBudget(LaneBudget):
+    def __init__(
+        self,
+        spec: BudgetSpec,
+        store: SlotStore,
+        *,
+        clock: Clock = time.monotonic,
+        heartbeat_s: float = HEARTBEAT_S,
+        bulk_grace_s: float = BULK_GRACE_S,
+    ) -> None:
+        super().__init__(spec, clock)
+        self.mode = Mode.SHARED
+        self.members = 1
+        self.capacity = spec.limit
+        self._store = store
+        self._heartbeat_s = heartbeat_s
+        self._grace_s = bulk_grace_s
+        # This process's own requests: the fallback limiter, and what to record after it.
+        self._ledger = LocalBudget(spec, clock, reports_busy=False)
+        self._waiters = Waiters(self._unused, self._arrived)
+        self._pacer = Pacer(spec.window_s / spec.limit) if spec.pace else None
+        self._releases: list[tuple[int, int, float | None]] = []  # slot, lease, seen by
+        self._pause_s = 0.0
+        self._paused_until = float("-inf")
+        self._next_free: float | None = None
+        self._next_heartbeat = float("-inf")
+        self._lease_seq = 0
+        self._collect_from = 1
+        self._adopted = 0
+        self._wake = asyncio.Event()
+        self._flush: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def limit(self) -> int:
+        return self.capacity
+
+    # --- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the tables and rows if needed and join; the database must answer now."""
+        await super().start()
+        await self._store.connect()
+        await self._store.ensure(self.spec.limit, self.spec.window_s)
+        await self._store.forget_stale_members()
+        BUDGET_COORDINATED.labels(self.spec.name).set(1)
+        self._task = asyncio.create_task(self._run(), name=f"budget-{self.spec.name}")
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._waiters.evict()
+        await self._ledger.close()
+        if self.mode is Mode.SHARED:
+            with contextlib.suppress(StoreUnavailable, StoreContended):
+                await self._store.connect()  # the loop may have been stopped mid-statement
+                await self._store.exchange(self._exchange(self.clock(), lease=False))
+                await self._store.leave(self.spec.window_s)
+        self._store.disconnect()
+
+    # --- the budget's interface ---------------------------------------------------------------
+    async def acquire(self, lane: Lane) -> Grant:
+        while True:
+            if self._closed:
+                raise BudgetClosed(f"the {self.spec.name} budget is closed")
+            try:
+                if self.mode is Mode.FALLBACK:
+                    return await self._ledger.acquire(lane)
+                return await self._waiters.wait(lane)
+            except Evicted:
+                continue  # the mode changed while it waited: ask where slots come from now
+
+    def release(self, grant: Grant) -> None:
+        self._ledger.release(grant)
+        if grant.slot is not None:
+            self._give_row(grant.slot, grant.lease, seen_by_of(self.spec, grant, self.clock()))
+
+    def pause(self, seconds: float) -> None:
+        self._pause_s = max(self._pause_s, seconds)
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        self._ledger.pause(seconds)
+        self._wake.set()
+
+    def _unused(self, grant: Grant) -> None:
+        """A waiter was cancelled after its slot was handed over: nothing was sent."""
+        self._ledger.forget(grant)
+        if grant.slot is not None:
+            self._give_row(grant.slot, grant.lease, None)
+
+    def _give_row(self, slot: int, lease: int, seen_by: float | None) -> None:
+        self._releases.append((slot, lease, seen_by))
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(FLUSH_S, self._wake.set)
+
+    def _arrived(self, lane: Lane) -> None:
+        if self._waiters.count(lane) == 1:  # the loop's nap did not plan for this lane
+            self._wake.set()
+
+    # --- the loop ------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            delay = RECONNECT_S
+            try:
+                if self.mode is Mode.FALLBACK:
+                    await self._store.connect()
+                    self._begin_adopting()
+                delay = await self._turn()
+            except StoreContended:
+                delay = 10 * MIN_NAP_S
+            except StoreUnavailable as exc:
+                self._fall_back(str(exc))
+            except Exception:  # a bug must not leave every request waiting forever
+                log.exception("rate budget %s failed; using the local share", self.spec.name)
+                self._store.disconnect()
+                self._fall_back("internal error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _exchange(self, now: float, lease: bool = True) -> Exchange:
+        """This turn's round trip; the pending answers and pause move into it."""
+        window = self.spec.window_s
+        ex = Exchange(
+            pause_us=_us(self._pause_s),
+            hold_us=_us(self.spec.max_hold_s + window),
+            collect_from=self._collect_from,
+            bulk_grace_us=_us(self._grace_s),
+            heartbeat=now >= self._next_heartbeat,
+        )
+        for slot, lease_id, seen in self._releases:
+            # The row is busy until a window after the server saw the request: counted from the
+            # statement's NOW(6), which is no earlier than ``now``.
+            free_in = 0.0 if seen is None else window - (now - seen)
+            ex.releases.append((slot, lease_id, _us(free_in)))
+        if not lease:
+            return ex
+        if self.mode is Mode.ADOPTING:
+            owed = self._ledger.busy(now) - self._adopted
+            if owed > 0:
+                ex.adopt = (owed, _us(self._ledger.clear_by(now)))
+        elif self.mode is Mode.SHARED and now >= self._paused_until:
+            allowance = self._pacer.allowance(now) if self._pacer else self.capacity
+            live = min(self._waiters.count("live"), allowance)
+            bulk = min(self._waiters.count("bulk"), allowance - live)
+            for rows, grace_us in ((live, 0), (bulk, ex.bulk_grace_us)):
+                if rows:
+                    self._lease_seq += 1
+                    ex.leases.append((rows, grace_us, self._lease_seq))
+        return ex
+
+    async def _turn(self) -> float:
+        now = self.clock()
+        ex = self._exchange(now)
+        releases, self._releases = self._releases, []
+        pause_s = self._pause_s
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        try:
+            answer = await self._store.exchange(ex)
+        except (StoreUnavailable, StoreContended):
+            self._releases = releases + self._releases  # repeating one is harmless
+            raise
+        if self._pause_s == pause_s:
+            self._pause_s = 0.0
+        received = self.clock()
+        self._absorb(answer, now, received)
+        return self._nap_after(received)
+
+    def _absorb(self, answer: Answer, sent: float, received: float) -> None:
+        midway = (sent + received) / 2
+        if answer.capacity != self.capacity:
+            self.capacity = answer.capacity
+            BUDGET_LIMIT.labels(self.spec.name).set(answer.capacity)
+            if self._pacer is not None:
+                self._pacer.interval = self.spec.window_s / answer.capacity
+        self._paused_until = max(self._paused_until, received + answer.paused_us / 1e6)
+        free_us = answer.next_free_us
+        self._next_free = None if free_us is None else midway + free_us / 1e6
+        self._collect_from = self._lease_seq + 1
+        for slot, lease, left_us in answer.leased:
+            # The lease ends ``left_us`` after the statement ran, which was after ``sent``.
+            deadline = sent + left_us / 1e6 - self.spec.window_s
+            grant = None
+            if self.mode is Mode.SHARED and deadline > received:
+
+                def make(slot: int = slot, lease: int = lease, deadline: float = deadline) -> Grant:
+                    return Grant(self.clock(), slot=slot, lease=lease, deadline=deadline)
+
+                grant = self._waiters.grant(make)
+            if grant is None:
+                self._releases.append((slot, lease, None))  # nobody to use it: free it now
+                continue
+            self._ledger.record(grant)
+            if self._pacer is not None:
+                self._pacer.take(received)
+        if answer.members is not None:
+            self.members = max(1, answer.members)
+            self._next_heartbeat = received + self._heartbeat_s
+            BUDGET_MEMBERS.labels(self.spec.name).set(self.members)
+            BUDGET_BUSY.labels(self.spec.name).set(answer.busy or 0)
+        if self.mode is Mode.ADOPTING:
+            self._adopted += answer.adopted
+            if self._ledger.busy(received) <= self._adopted:
+                self.mode = Mode.SHARED
+                BUDGET_COORDINATED.labels(self.spec.name).set(1)
+                log.info("rate budget %s is shared again", self.spec.name)
+
+    def _nap_after(self, now: float) -> float:
+        """How long the loop may sleep before its next turn."""
+        wake = self._next_heartbeat
+        if self._releases:
+            wake = min(wake, now + FLUSH_S)
+        if self._pause_s:
+            wake = now
+        if self.mode is Mode.ADOPTING:
+            wake = min(wake, now + POLL_S)
+        elif self.mode is Mode.SHARED:
+            lanes: tuple[tuple[Lane, float], ...] = (("live", 0.0), ("bulk", self._grace_s))
+            for lane, grace in lanes:
+                if not self._waiters.count(lane):
+                    continue
+                due = now + POLL_S
+                if self._next_free is not None:
+                    due = min(due, self._next_free + grace)
+                due = max(due, self._paused_until, now + MIN_NAP_S)
+                if self._pacer is not None and self._pacer.allowance(now) == 0:
+                    due = max(due, self._pacer.next_at)
+                wake = min(wake, due)
+        return max(0.0, wake - now)
+
+    # --- losing and finding the coordinator ---------------------------------------------------
+    def _fall_back(self, reason: str) -> None:
+        if self.mode is Mode.FALLBACK:
+            return
+        share = max(1, self.capacity // self.members)
+        log.warning(
+            "rate budget %s: the database does not answer; using a local share",
+            self.spec.name,
+            extra={"share": share, "members": self.members, "error": reason},
+        )
+        self.mode = Mode.FALLBACK
+        BUDGET_COORDINATED.labels(self.spec.name).set(0)
+        self._next_free = None
+        self._ledger.set_limit(share)
+        # What the others sent through the table must age out before this share is safe.
+        self._ledger.pause(self.spec.window_s)
+        self._waiters.evict()
+
+    def _begin_adopting(self) -> None:
+        log.info("rate budget %s: the database answers again", self.spec.name)
+        self.mode = Mode.ADOPTING
+        self._adopted = 0
+        self._next_heartbeat = float("-inf")
+        self._ledger.evict()
