@@ -25,6 +25,7 @@ import pymysql
 BUDGETS = "rate_budgets"
 SLOTS = "rate_budget_slots"
 MEMBERS = "rate_budget_members"
+TABLES = (BUDGETS, SLOTS, MEMBERS)
 _FREE = "2000-01-01 00:00:00"
 _INSERT_CHUNK = 1000
 CONTENDED_CODES = frozenset({1205, 1213})  # lock wait timeout, deadlock: try again, no outage
@@ -65,16 +66,32 @@ class StoreContended(Exception):
 
 @dataclass
 class Exchange:
-    """What one round trip does, in this order. Durations are microseconds from ``NOW(6)``."""
+    """What one round trip does, in this order. Durations are microseconds from ``NOW(6)``.
 
+    ``usable``: leases only take rows below it (the rows above are reserved for members that
+    may be on their fallback share); ``alive``: refresh this member's heartbeat; ``census``:
+    count the members (fresh: heartbeat within ``stale_us``; stale: within ``reserve_us``).
+    """
+
+    usable: int
+    hold_us: int
+    collect_from: int  # lease ids from here on are not handed out yet
+    bulk_grace_us: int
+    stale_us: int
+    reserve_us: int
     pause_us: int = 0
     releases: list[tuple[int, int, int]] = field(default_factory=list)  # slot, lease, free in
     adopt: tuple[int, int] | None = None  # rows, busy for
     leases: list[tuple[int, int, int]] = field(default_factory=list)  # rows, grace, lease id
-    hold_us: int = 0
-    collect_from: int = 0  # lease ids from here on are not handed out yet
-    bulk_grace_us: int = 0
-    heartbeat: bool = False
+    alive: bool = False
+    census: bool = False
+
+
+@dataclass
+class Census:
+    fresh: int
+    stale: int
+    busy: int  # rows busy now, deployment-wide
 
 
 @dataclass
@@ -84,8 +101,12 @@ class Answer:
     capacity: int
     paused_us: int
     next_free_us: int | None  # the soonest row to free (may be < 0: free, but live's for now)
-    members: int | None = None
-    busy: int | None = None
+    census: Census | None = None
+
+
+def _close_if_connected(connecting: asyncio.Future[Any]) -> None:
+    if not connecting.cancelled() and connecting.exception() is None:
+        connecting.result().close()
 
 
 def connect_args(url: str) -> dict[str, Any]:
@@ -113,20 +134,25 @@ class SlotStore:
     async def connect(self) -> None:
         if self._conn is not None:
             return
+        # Shielded: a connection that a cancellation or timeout interrupts is closed when it
+        # comes, not left to the garbage collector.
+        connecting = asyncio.ensure_future(
+            aiomysql.connect(**self._args, autocommit=True, connect_timeout=self.timeout_s)
+        )
         try:
             async with asyncio.timeout(self.timeout_s):
-                conn = await aiomysql.connect(
-                    **self._args, autocommit=True, connect_timeout=self.timeout_s
-                )
-                async with conn.cursor() as cursor:
-                    await cursor.execute(
-                        "SET time_zone = '+00:00', innodb_lock_wait_timeout = %s; "
-                        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                        (max(1, int(self.timeout_s)),),
-                    )
-        except (pymysql.err.Error, OSError, TimeoutError) as exc:
-            raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
-        self._conn = conn
+                self._conn = await asyncio.shield(connecting)
+        except BaseException as exc:
+            connecting.add_done_callback(_close_if_connected)
+            if isinstance(exc, pymysql.err.Error | OSError | TimeoutError):
+                raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
+        await self._run(
+            "SET time_zone = '+00:00', innodb_lock_wait_timeout = %s; "
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            (max(1, int(self.timeout_s)),),
+            2,
+        )
 
     def disconnect(self) -> None:
         if self._conn is not None:
@@ -218,13 +244,13 @@ class SlotStore:
                 me,
                 lease,
             )
-        capacity = f"(SELECT capacity FROM {BUDGETS} WHERE name = %s)"
         if ex.adopt is not None:
+            # Any free row, the reserved ones too: they were kept for requests like these.
             rows, busy_us = ex.adopt
             add(
                 f"UPDATE {SLOTS} SET free_at = NOW(6) + INTERVAL %s MICROSECOND, holder = '' "
-                f"WHERE budget = %s AND slot < {capacity} AND free_at <= NOW(6) "
-                "ORDER BY free_at LIMIT %s",
+                f"WHERE budget = %s AND slot < (SELECT capacity FROM {BUDGETS} WHERE name = %s) "
+                "AND free_at <= NOW(6) ORDER BY free_at LIMIT %s",
                 busy_us,
                 b,
                 b,
@@ -235,7 +261,7 @@ class SlotStore:
             add(
                 f"UPDATE {SLOTS} SET free_at = NOW(6) + INTERVAL %s MICROSECOND, "
                 "holder = %s, lease = %s "
-                f"WHERE budget = %s AND slot < {capacity} "
+                "WHERE budget = %s AND slot < %s "
                 "AND free_at <= NOW(6) - INTERVAL %s MICROSECOND "
                 f"AND (SELECT paused_until FROM {BUDGETS} WHERE name = %s) <= NOW(6) "
                 "ORDER BY free_at LIMIT %s",
@@ -243,7 +269,7 @@ class SlotStore:
                 me,
                 lease,
                 b,
-                b,
+                ex.usable,
                 grace_us,
                 b,
                 rows,
@@ -260,30 +286,35 @@ class SlotStore:
         add(
             "SELECT capacity, GREATEST(0, TIMESTAMPDIFF(MICROSECOND, NOW(6), paused_until)), "
             "(SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), MIN(s.free_at)) "
-            f" FROM {SLOTS} s WHERE s.budget = b.name AND s.slot < b.capacity "
+            f" FROM {SLOTS} s WHERE s.budget = b.name AND s.slot < %s "
             "  AND s.free_at > NOW(6) - INTERVAL %s MICROSECOND) "
             f"FROM {BUDGETS} b WHERE b.name = %s",
+            ex.usable,
             ex.bulk_grace_us,
             b,
             name="state",
         )
-        if ex.heartbeat:
+        if ex.alive:
             add(
                 f"INSERT INTO {MEMBERS} (budget, member, seen_at) VALUES (%s, %s, NOW(6)) "
                 "ON DUPLICATE KEY UPDATE seen_at = NOW(6)",
                 b,
                 me,
             )
+        if ex.census:
+            fresh = "seen_at > NOW(6) - INTERVAL %s MICROSECOND"
+            recent = "seen_at > NOW(6) - INTERVAL %s MICROSECOND"
             add(
-                f"SELECT (SELECT COUNT(*) FROM {MEMBERS} WHERE budget = %s "
-                "         AND seen_at > NOW(6) - INTERVAL %s MICROSECOND), "
-                f"       (SELECT COUNT(*) FROM {SLOTS} WHERE budget = %s AND free_at > NOW(6) "
-                f"         AND slot < {capacity})",
+                f"SELECT COALESCE(SUM({fresh}), 0), "
+                f"       COALESCE(SUM(NOT ({fresh}) AND {recent}), 0), "
+                f"       (SELECT COUNT(*) FROM {SLOTS} WHERE budget = %s AND free_at > NOW(6)) "
+                f"FROM {MEMBERS} WHERE budget = %s",
+                ex.stale_us,
+                ex.stale_us,
+                ex.reserve_us,
                 b,
-                MEMBER_TTL_US,
                 b,
-                b,
-                name="members",
+                name="census",
             )
         results = await self._run("; ".join(sql), tuple(args), len(sql))
         ((cap, paused_us, next_free_us),) = results[at["state"]]
@@ -294,9 +325,9 @@ class SlotStore:
             paused_us=int(paused_us),
             next_free_us=None if next_free_us is None else int(next_free_us),
         )
-        if "members" in at:
-            ((members, busy),) = results[at["members"]]
-            answer.members, answer.busy = int(members), int(busy)
+        if "census" in at:
+            ((fresh_count, stale_count, busy),) = results[at["census"]]
+            answer.census = Census(int(fresh_count), int(stale_count), int(busy))
         return answer
 
     async def leave(self, window_s: float) -> None:
@@ -316,7 +347,3 @@ class SlotStore:
             (self._budget,),
             1,
         )
-
-
-MEMBER_TTL_US = 5_000_000
-"""A member whose heartbeat is older than this no longer counts for the fallback share."""
