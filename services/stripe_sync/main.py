@@ -58,10 +58,11 @@ async def main(
     """Consume and sync until cancelled. ``own_database=False``: the caller opened it.
 
     ``metrics_port`` (0 picks a free one): serve ``/metrics`` there while running; None: the
-    caller exposes the process's metrics, or nobody does. ``budget``: Stripe's rate budget
-    (default: the deployment's, see ``ratelimit``), started and closed here.
+    caller exposes the process's metrics, or nobody does. ``budget``: Stripe's rate budget,
+    started and closed by the caller; None: the deployment's (see ``ratelimit``), run here.
     """
     bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
+    own_budget = budget is None
     budget = budget or stripe_budget(settings)
     client, http_client = build_client(
         settings.stripe_api_key.get_secret_value(),
@@ -83,7 +84,8 @@ async def main(
         if own_database:
             await create_schema()
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(budget)
+            if own_budget:
+                await stack.enter_async_context(budget)
             log.info(
                 "stripe sync running",
                 extra={

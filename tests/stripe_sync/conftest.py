@@ -14,6 +14,7 @@ from tortoise import connections
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
+from services.runtime.budget import LaneBudget
 from services.runtime.budget.store import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, init_db
@@ -63,9 +64,16 @@ class Workers:
         self.settings = settings
         self.tasks: list[asyncio.Task[None]] = []
 
-    def start(self, metrics_port: int | None = None, **overrides: Any) -> asyncio.Task[None]:
+    def start(
+        self,
+        metrics_port: int | None = None,
+        budget: LaneBudget | None = None,
+        **overrides: Any,
+    ) -> asyncio.Task[None]:
         settings = self.settings.model_copy(update=overrides)
-        task = asyncio.create_task(main(settings, own_database=False, metrics_port=metrics_port))
+        task = asyncio.create_task(
+            main(settings, own_database=False, metrics_port=metrics_port, budget=budget)
+        )
         self.tasks.append(task)
         return task
 
