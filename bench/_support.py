@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,12 +39,14 @@ def service_env(**extra: str) -> dict[str, str]:
     }
 
 
-async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.Process:
-    """Start ``twoway <args>`` as a process of its own."""
+async def start(
+    args: Sequence[str], env: dict[str, str], module: str = "services.cli"
+) -> asyncio.subprocess.Process:
+    """Start ``twoway <args>`` (or ``python -m <module> <args>``) as a process of its own."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.cli",
+        module,
         *args,
         cwd=ROOT,
         env=env,
@@ -60,6 +63,24 @@ async def stop(process: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def scrape(port: int) -> str:
+    """A process's ``/metrics`` (empty if it does not answer)."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(f"http://127.0.0.1:{port}/metrics")
+            return response.text
+    except httpx.HTTPError:
+        return ""
 
 
 def percentile(values: Sequence[float], q: float) -> float:

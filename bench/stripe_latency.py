@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import time
 
 import httpx
 from _support import (
+    free_port,
     fresh_namespace,
     percentile,
     service_env,
@@ -28,12 +28,6 @@ from _support import (
 )
 
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_ready(client: httpx.AsyncClient) -> None:

@@ -72,6 +72,11 @@ BUDGET_COORDINATED = Gauge(
     "1 while the budget is shared through the database, 0 on this process's fallback share",
     ["budget"],
 )
+BUDGET_FALLBACKS = Counter(
+    "twoway_budget_fallbacks_total",
+    "Times this process lost the database and fell back to its own share of a budget",
+    ["budget"],
+)
 BUDGET_MEMBERS = Gauge(
     "twoway_budget_members", "Processes sharing the budget, at the last heartbeat", ["budget"]
 )

@@ -60,7 +60,13 @@ from services.runtime.budget.store import (
 )
 from services.runtime.budget.waiters import Waiters
 from services.runtime.errors import Retryable
-from services.runtime.metrics import BUDGET_BUSY, BUDGET_COORDINATED, BUDGET_LIMIT, BUDGET_MEMBERS
+from services.runtime.metrics import (
+    BUDGET_BUSY,
+    BUDGET_COORDINATED,
+    BUDGET_FALLBACKS,
+    BUDGET_LIMIT,
+    BUDGET_MEMBERS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +382,7 @@ class SharedBudget(LaneBudget):
         log.debug("rate budget %s: %s", self.spec.name, reason)
         self.mode = Mode.FALLBACK
         BUDGET_COORDINATED.labels(self.spec.name).set(0)
+        BUDGET_FALLBACKS.labels(self.spec.name).inc()
         self._next_free = None
         self._ledger.set_limit(share)
         self._ledger.pause(max(0.0, starts - now))
