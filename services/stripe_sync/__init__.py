@@ -11,8 +11,9 @@ Configuration (environment, read once at start-up):
   one budget through the database; see ``ratelimit``); default 25 for ``sk_test_`` /
   ``rk_test_`` keys, else 100.
 - ``TWOWAY_STRIPE_SYNC_PREFETCH`` (100), ``TWOWAY_STRIPE_SYNC_DB_POOL`` (50),
-  ``TWOWAY_STRIPE_TIMEOUT`` (20 s), ``TWOWAY_STRIPE_MAX_TRANSIT`` (unset; see ``ratelimit``),
-  ``TWOWAY_RETRY_DELAYS_MS``, plus the database and broker settings every service takes.
+  ``TWOWAY_STRIPE_TIMEOUT`` (20 s), ``TWOWAY_STRIPE_MAX_TRANSIT`` (unset; see
+  ``services.runtime.budget``), ``TWOWAY_RETRY_DELAYS_MS``, plus the database and broker
+  settings every service takes.
 
 Layout: ``consumer`` (one event -> Stripe -> link row -> result), ``models`` (the worker's own
 link table ``stripe_links``), ``ratelimit`` (Stripe's budget), ``results`` (``sync.result``
