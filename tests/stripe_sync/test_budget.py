@@ -57,8 +57,9 @@ async def test_two_workers_together_keep_to_one_budget(
     workers.start(stripe_rate_limit=budget, prefetch=3)
     await eventually(lambda: synced(*(e.entity_id for e in events)), timeout=20)
     assert len(fake_stripe.api_calls("POST")) == len(events)
-    # The budget is the deployment's: two workers at 10/s each would send up to 20 in a second.
-    assert fake_stripe.max_per_window(1.0) <= budget
+    # The budget is the deployment's: two workers at 10/s each would send up to 20 in a second
+    # (and a backlog is not crawling either; the benchmark measures how close it gets).
+    assert budget // 2 <= fake_stripe.max_per_window(1.0) <= budget
 
 
 async def test_a_429_pauses_every_worker_for_retry_after(
