@@ -11,8 +11,8 @@ import warnings
 from tortoise import Tortoise, connections
 
 from services.crud.entities import model_modules as crud_models
-from services.runtime.budget.store import SCHEMA as BUDGET_SCHEMA
-from services.runtime.budget.store import TABLES as BUDGET_TABLES
+from services.runtime.budget.schema import SCHEMA as BUDGET_SCHEMA
+from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.db import close_db, dialect, init_db
 from services.runtime.settings import ServiceSettings
 from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS

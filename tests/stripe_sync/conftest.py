@@ -15,7 +15,7 @@ from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
-from services.runtime.budget.store import TABLES as BUDGET_TABLES
+from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, init_db
 from services.stripe_sync.main import create_schema, main

@@ -1,8 +1,5 @@
-"""The shared budget's tables in MySQL/MariaDB, and the one round trip that serves them.
-
-    rate_budgets         one row per budget: its capacity, window and ``paused_until``
-    rate_budget_slots    ``capacity`` rows per budget; a row is free when ``free_at <= NOW(6)``
-    rate_budget_members  one row per process using the budget, refreshed by its heartbeat
+"""The shared budget's connection to MySQL/MariaDB, and the one round trip that serves it
+(the tables are in ``schema``).
 
 Every time comes from the database's clock (``NOW(6)``, the session in UTC), so the processes'
 own clocks never need to agree; a process only adds durations it measured itself. The
@@ -22,38 +19,10 @@ from urllib.parse import unquote, urlsplit
 import aiomysql
 import pymysql
 
-BUDGETS = "rate_budgets"
-SLOTS = "rate_budget_slots"
-MEMBERS = "rate_budget_members"
-TABLES = (BUDGETS, SLOTS, MEMBERS)
-_FREE = "2000-01-01 00:00:00"
+from services.runtime.budget.schema import BUDGETS, MEMBERS, SCHEMA, SLOTS
+
 _INSERT_CHUNK = 1000
 CONTENDED_CODES = frozenset({1205, 1213})  # lock wait timeout, deadlock: try again, no outage
-
-SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {BUDGETS} (
-        name VARCHAR(64) NOT NULL PRIMARY KEY,
-        capacity INT NOT NULL,
-        window_s DOUBLE NOT NULL,
-        paused_until DATETIME(6) NOT NULL DEFAULT '{_FREE}'
-    ) ENGINE=InnoDB""",
-    f"""CREATE TABLE IF NOT EXISTS {SLOTS} (
-        budget VARCHAR(64) NOT NULL,
-        slot INT NOT NULL,
-        free_at DATETIME(6) NOT NULL DEFAULT '{_FREE}',
-        holder VARCHAR(96) NOT NULL DEFAULT '',
-        lease BIGINT NOT NULL DEFAULT 0,
-        PRIMARY KEY (budget, slot),
-        KEY {SLOTS}_free (budget, free_at),
-        KEY {SLOTS}_holder (budget, holder, lease)
-    ) ENGINE=InnoDB""",
-    f"""CREATE TABLE IF NOT EXISTS {MEMBERS} (
-        budget VARCHAR(64) NOT NULL,
-        member VARCHAR(96) NOT NULL,
-        seen_at DATETIME(6) NOT NULL,
-        PRIMARY KEY (budget, member)
-    ) ENGINE=InnoDB""",
-)
 
 
 class StoreUnavailable(Exception):
