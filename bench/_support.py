@@ -45,17 +45,33 @@ def service_env(**extra: str) -> dict[str, str]:
 async def start(
     args: Sequence[str], env: dict[str, str], module: str = "services.cli"
 ) -> asyncio.subprocess.Process:
-    """Start ``twoway <args>`` (or ``python -m <module> <args>``) as a process of its own."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        module,
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    """Start ``twoway <args>`` (or ``python -m <module> <args>``) as a process of its own.
+
+    Its logs go nowhere, or with ``$TWOWAY_BENCH_LOG_DIR`` set, to a file there per process.
+    """
+    logs = asyncio.subprocess.DEVNULL
+    if log_dir := os.environ.get("TWOWAY_BENCH_LOG_DIR"):
+        global _started
+        _started += 1
+        name = f"{_started:02d}-{module.rsplit('.', 1)[-1]}-{'-'.join(args[:1])}.log"
+        logs = os.open(Path(log_dir) / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            module,
+            *args,
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
+    finally:
+        if logs != asyncio.subprocess.DEVNULL:
+            os.close(logs)  # the child has its own
+
+
+_started = 0
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

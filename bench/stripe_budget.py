@@ -35,6 +35,8 @@ from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE, STRIPE_SYN
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.scrape import sample
 
+POOL = 30
+
 
 def created(i: int) -> CustomerEvent:
     now = datetime.now(UTC)
@@ -88,6 +90,9 @@ async def run(events: int, budget: int, processes: int) -> None:
                 STRIPE_API_BASE=fake.url,
                 STRIPE_RATE_LIMIT=str(budget),
                 TWOWAY_METRICS_PORT=str(port),
+                # Three workers x 50 (the default) would fill a server at MySQL's default
+                # max_connections (151), as some here are started; a deployment sizes it so.
+                TWOWAY_STRIPE_SYNC_DB_POOL=str(POOL),
             ),
         )
         for port in ports

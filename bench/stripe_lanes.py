@@ -57,7 +57,11 @@ async def run(budget: int, rate: float, seconds: float, processes: int, bulk: in
     crud = await start(["crud", "--port", str(port)], service_env(TWOWAY_METRICS_PORT="0"))
     worker_ports = [free_port() for _ in range(processes)]
     workers = [
-        await start(["stripe-sync"], service_env(**stripe_env, TWOWAY_METRICS_PORT=str(p)))
+        await start(
+            ["stripe-sync"],
+            # 30 connections each, not 50: see POOL in stripe_budget.py.
+            service_env(**stripe_env, TWOWAY_METRICS_PORT=str(p), TWOWAY_STRIPE_SYNC_DB_POOL="30"),
+        )
         for p in worker_ports
     ]
     bulk_port = free_port()
