@@ -279,8 +279,8 @@ class SharedBudget(LaneBudget):
             self._flush = None
         try:
             answer = await self._store.exchange(ex)
-        except (StoreUnavailable, StoreContended):
-            self._releases = releases + self._releases  # repeating one is harmless
+        except BaseException:  # unknown whether they were written: repeating one is harmless
+            self._releases = releases + self._releases
             raise
         if self._pause_s == pause_s:
             self._pause_s = 0.0
