@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fake lives in tests/, the shared set-up in bench/
 
 from bench._common import ensure_vhost, fresh_database  # noqa: E402
+
+Sent = dict[str, tuple[float, float]]
 
 NAMESPACE = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench_sync")
 DATABASE_URL = f"mysql://root:@127.0.0.1:3306/{NAMESPACE}"
@@ -38,18 +42,36 @@ def service_env(**extra: str) -> dict[str, str]:
     }
 
 
-async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.Process:
-    """Start ``twoway <args>`` as a process of its own."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.cli",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+async def start(
+    args: Sequence[str], env: dict[str, str], module: str = "services.cli"
+) -> asyncio.subprocess.Process:
+    """Start ``twoway <args>`` (or ``python -m <module> <args>``) as a process of its own.
+
+    Its logs go nowhere, or with ``$TWOWAY_BENCH_LOG_DIR`` set, to a file there per process.
+    """
+    logs = asyncio.subprocess.DEVNULL
+    if log_dir := os.environ.get("TWOWAY_BENCH_LOG_DIR"):
+        global _started
+        _started += 1
+        name = f"{_started:02d}-{module.rsplit('.', 1)[-1]}-{'-'.join(args[:1])}.log"
+        logs = os.open(Path(log_dir) / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            module,
+            *args,
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
+    finally:
+        if logs != asyncio.subprocess.DEVNULL:
+            os.close(logs)  # the child has its own
+
+
+_started = 0
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:
@@ -60,6 +82,24 @@ async def stop(process: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def scrape(port: int) -> str:
+    """A process's ``/metrics`` (empty if it does not answer)."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(f"http://127.0.0.1:{port}/metrics")
+            return response.text
+    except httpx.HTTPError:
+        return ""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -74,3 +114,62 @@ async def wait_for_requests(fake: Any, count: int, timeout: float) -> None:
         if len(fake.api_calls("POST")) >= count:
             return
         await asyncio.sleep(0.1)
+
+
+async def wait_ready(client: Any) -> None:
+    """Wait until the CRUD service at ``client`` (an httpx.AsyncClient) answers /readyz."""
+    import httpx
+
+    for _ in range(200):
+        try:
+            if (await client.get("/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the CRUD service did not become ready")
+
+
+async def live_writes(client: Any, rate: float, count: int) -> tuple[Sent, float]:
+    """``POST /customers`` at ``rate`` per second, open loop (one task per write, on schedule).
+
+    Returns each customer's (request sent, response received) times and the rate achieved.
+    """
+    sent: Sent = {}
+
+    async def write(i: int) -> None:
+        before = time.monotonic()
+        response = await client.post(
+            "/customers", json={"name": f"C {i}", "email": f"c{i}@example.com"}
+        )
+        after = time.monotonic()
+        assert response.status_code == 201, response.text
+        sent[response.json()["id"]] = (before, after)
+
+    t0 = time.monotonic()
+    tasks = []
+    for i in range(count):
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(write(i)))
+    await asyncio.gather(*tasks)
+    return sent, count / (time.monotonic() - t0)
+
+
+def print_latency(fake: Any, sent: Sent) -> list[float]:
+    """Commit -> Stripe for each write: a lower bound (response -> arrival at the fake) and an
+    upper one (request -> arrival); prints p50, p99 and max of both; returns the upper ones."""
+    arrivals = {
+        c.form.get("metadata[twoway_id]"): c.at for c in fake.api_calls("POST") if c.status == 200
+    }
+    lower = [arrivals[i] - after for i, (_, after) in sent.items() if i in arrivals]
+    upper = [arrivals[i] - before for i, (before, _) in sent.items() if i in arrivals]
+    print(f"writes: {len(sent)}; reached Stripe: {len(lower)}")
+    for name, values in (("response -> Stripe", lower), ("request -> Stripe", upper)):
+        ms = [v * 1000 for v in values]
+        print(
+            f"{name:>20}: p50 {percentile(ms, 50):6.1f} ms   p99 {percentile(ms, 99):6.1f} ms"
+            f"   max {max(ms):6.1f} ms"
+        )
+    return upper

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import warnings
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 
 from services.crud.entities import model_modules as crud_models
-from services.runtime.db import close_db, init_db
+from services.runtime.budget.schema import SCHEMA as BUDGET_SCHEMA
+from services.runtime.budget.schema import TABLES as BUDGET_TABLES
+from services.runtime.db import close_db, dialect, init_db
 from services.runtime.settings import ServiceSettings
 from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
 
@@ -27,6 +29,11 @@ async def migrate(settings: ServiceSettings) -> list[str]:
             # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
             warnings.filterwarnings("ignore", message=".*already exists")
             await Tortoise.generate_schemas(safe=True)
-        return sorted(m._meta.db_table for app in Tortoise.apps.values() for m in app.values())
+            tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
+            if dialect() == "mysql":  # the shared rate budgets (SQLite runs one process)
+                for statement in BUDGET_SCHEMA:
+                    await connections.get("default").execute_script(statement)
+                tables += BUDGET_TABLES
+        return sorted(tables)
     finally:
         await close_db()

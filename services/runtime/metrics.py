@@ -43,6 +43,43 @@ STRIPE_REQUESTS = Counter(
 STRIPE_LATENCY = Histogram(
     "twoway_stripe_request_seconds", "Latency of calls to the Stripe API", ["operation"]
 )
+BUDGET_LIMIT = Gauge(
+    "twoway_budget_limit", "Requests a rate budget allows per window, deployment-wide", ["budget"]
+)
+BUDGET_WINDOW = Gauge("twoway_budget_window_seconds", "A rate budget's window", ["budget"])
+BUDGET_GRANTS = Counter(
+    "twoway_budget_grants_total", "Requests let through by a rate budget", ["budget", "lane"]
+)
+BUDGET_WAIT = Histogram(
+    "twoway_budget_wait_seconds",
+    "Time a request waited for its rate-budget slot",
+    ["budget", "lane"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
+BUDGET_WAITING = Gauge(
+    "twoway_budget_waiting", "Requests of this process waiting for a slot", ["budget", "lane"]
+)
+BUDGET_BUSY = Gauge(
+    "twoway_budget_busy_slots",
+    "Slots in use deployment-wide: requests in flight or answered less than a window ago",
+    ["budget"],
+)
+BUDGET_PAUSES = Counter(
+    "twoway_budget_pauses_total", "Pauses of a budget asked for by the provider (429)", ["budget"]
+)
+BUDGET_COORDINATED = Gauge(
+    "twoway_budget_coordinated",
+    "1 while the budget is shared through the database, 0 on this process's fallback share",
+    ["budget"],
+)
+BUDGET_FALLBACKS = Counter(
+    "twoway_budget_fallbacks_total",
+    "Times this process lost the database and fell back to its own share of a budget",
+    ["budget"],
+)
+BUDGET_MEMBERS = Gauge(
+    "twoway_budget_members", "Processes sharing the budget, at the last heartbeat", ["budget"]
+)
 WEBHOOKS = Counter("twoway_webhooks_total", "Webhook deliveries received", ["provider", "outcome"])
 INBOUND_COMMANDS = Counter(
     "twoway_inbound_commands_total", "Inbound commands by result", ["provider", "result"]

@@ -10,13 +10,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise import Tortoise
 
 from services.runtime.amqp import AmqpBus
+from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.metrics import serve_metrics
 from services.runtime.worker import Worker
 from services.stripe_sync.consumer import SyncHandler
 from services.stripe_sync.models import MODELS_MODULE
-from services.stripe_sync.ratelimit import RateLimiter
+from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.results import Reporter
 from services.stripe_sync.settings import StripeSyncSettings
 from services.stripe_sync.stripe.calls import Caller
@@ -50,25 +51,25 @@ async def main(
     settings: StripeSyncSettings,
     *,
     bus: Bus | None = None,
-    limiter: RateLimiter | None = None,
+    budget: LaneBudget | None = None,
     own_database: bool = True,
     metrics_port: int | None = None,
 ) -> None:
     """Consume and sync until cancelled. ``own_database=False``: the caller opened it.
 
     ``metrics_port`` (0 picks a free one): serve ``/metrics`` there while running; None: the
-    caller exposes the process's metrics, or nobody does.
+    caller exposes the process's metrics, or nobody does. ``budget``: Stripe's rate budget,
+    started and closed by the caller; None: the deployment's (see ``ratelimit``), run here.
     """
     bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
-    limiter = limiter or RateLimiter(
-        settings.rate_limit, max_transit_s=settings.stripe_max_transit_s
-    )
+    own_budget = budget is None
+    budget = budget or stripe_budget(settings)
     client, http_client = build_client(
         settings.stripe_api_key.get_secret_value(),
         settings.stripe_api_base,
         settings.stripe_timeout_s,
     )
-    handler = SyncHandler(StripeCustomers(client, Caller(limiter)), Reporter(bus))
+    handler = SyncHandler(StripeCustomers(client, Caller(budget)), Reporter(bus))
     worker = Worker(
         bus,
         STRIPE_SYNC_QUEUE,
@@ -82,11 +83,17 @@ async def main(
     try:
         if own_database:
             await create_schema()
-        log.info(
-            "stripe sync running",
-            extra={"rate_limit": limiter.rate, "prefetch": settings.prefetch},
-        )
         async with contextlib.AsyncExitStack() as stack:
+            if own_budget:
+                await stack.enter_async_context(budget)
+            log.info(
+                "stripe sync running",
+                extra={
+                    "rate_limit": budget.limit,
+                    "budget": type(budget).__name__,
+                    "prefetch": settings.prefetch,
+                },
+            )
             if metrics_port is not None:
                 await stack.enter_async_context(serve_metrics(metrics_port))
             await worker.run()

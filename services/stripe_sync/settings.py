@@ -23,11 +23,13 @@ class StripeSyncSettings(ServiceSettings):
     stripe_rate_limit: int | None = Field(
         default=None, ge=1, le=10_000, validation_alias=AliasChoices("STRIPE_RATE_LIMIT")
     )
+    """Requests per second for the whole deployment, however many processes share it."""
     stripe_max_transit_s: float | None = Field(
         default=None, gt=0, le=1, validation_alias=AliasChoices("TWOWAY_STRIPE_MAX_TRANSIT")
     )
     """Unset: the budget counts each request until its answer (never over, even under load).
-    Against real Stripe, e.g. 0.05 uses the budget fully despite slow answers (see ratelimit)."""
+    Against real Stripe, e.g. 0.05 uses the budget fully despite slow answers (see
+    ``services.runtime.budget``)."""
     stripe_timeout_s: float = Field(
         default=20.0, gt=0, le=120, validation_alias=AliasChoices("TWOWAY_STRIPE_TIMEOUT")
     )

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tortoise import connections
 
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
+from services.runtime.budget import LaneBudget
+from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, init_db
 from services.stripe_sync.main import create_schema, main
@@ -28,10 +31,13 @@ from tests.fakes.stripe_fake import API_KEY, FakeStripe
 
 @pytest.fixture
 async def db(settings: CrudSettings) -> AsyncIterator[None]:
-    """The CRUD tables and the worker's own table, all empty (one pool, as in one database)."""
+    """The CRUD tables, the worker's own table and the rate budgets, all empty (one pool, as
+    in one database): no worker of an earlier test (say, one killed) shares the budget."""
     await init_db(settings.database_url.get_secret_value(), [*model_modules(), MODELS_MODULE])
     await create_schema()
     await truncate_all()
+    for table in BUDGET_TABLES:  # `twoway migrate` made them for the session
+        await connections.get("default").execute_script(f"DELETE FROM `{table}`")
     try:
         yield
     finally:
@@ -58,9 +64,16 @@ class Workers:
         self.settings = settings
         self.tasks: list[asyncio.Task[None]] = []
 
-    def start(self, metrics_port: int | None = None, **overrides: Any) -> asyncio.Task[None]:
+    def start(
+        self,
+        metrics_port: int | None = None,
+        budget: LaneBudget | None = None,
+        **overrides: Any,
+    ) -> asyncio.Task[None]:
         settings = self.settings.model_copy(update=overrides)
-        task = asyncio.create_task(main(settings, own_database=False, metrics_port=metrics_port))
+        task = asyncio.create_task(
+            main(settings, own_database=False, metrics_port=metrics_port, budget=budget)
+        )
         self.tasks.append(task)
         return task
 

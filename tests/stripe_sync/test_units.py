@@ -1,9 +1,8 @@
-"""Pieces of the worker that need no server: limiter, error mapping, settings, parameters."""
+"""Pieces of the worker that need no server: locks, error mapping, settings, parameters."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -12,39 +11,10 @@ import stripe
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.locks import KeyedLocks
 from services.runtime.settings import ConfigError, load
-from services.stripe_sync.ratelimit import RateLimiter
 from services.stripe_sync.settings import StripeSyncSettings
 from services.stripe_sync.stripe.customers import create_params, update_params
 from services.stripe_sync.stripe.errors import RateLimited, classify
 from shared.events import CustomerData
-
-
-async def test_limiter_never_lets_more_than_rate_overlap_a_window() -> None:
-    limiter = RateLimiter(rate=5, window_s=0.2)
-    spans: list[tuple[float, float]] = []
-
-    async def request() -> None:
-        async with limiter.slot():
-            start = time.monotonic()
-            await asyncio.sleep(0.002)
-            spans.append((start, time.monotonic()))
-
-    await asyncio.gather(*(request() for _ in range(23)))
-    assert len(spans) == 23
-    # A server could have seen each request at any instant of its span; a window of 0.2 s
-    # starting anywhere must still meet at most 5 of them.
-    for start, _ in spans:
-        meeting = [s for s in spans if s[0] < start + 0.2 and s[1] >= start]
-        assert len(meeting) <= 5
-
-
-async def test_limiter_pauses_everyone_after_slow_down() -> None:
-    limiter = RateLimiter(rate=100)
-    limiter.slow_down(0.3)
-    asked = time.monotonic()
-    async with limiter.slot():
-        granted = time.monotonic()
-    assert granted - asked >= 0.3
 
 
 async def test_keyed_locks_serialize_one_key_in_arrival_order_and_clean_up() -> None:
@@ -80,6 +50,11 @@ def _error(cls: type[stripe.StripeError], status: int | None, **headers: str) ->
         (_error(stripe.PermissionError, 403), Permanent, "stripe_403"),
         (_error(stripe.InvalidRequestError, 404), Permanent, "stripe_404"),
         (_error(stripe.APIError, 500, **{"Stripe-Should-Retry": "false"}), Permanent, None),
+        (
+            _error(stripe.RateLimitError, 429, **{"Stripe-Should-Retry": "false"}),
+            Permanent,
+            "stripe_429",
+        ),
         (
             _error(stripe.InvalidRequestError, 400, **{"stripe-should-retry": "true"}),
             Retryable,

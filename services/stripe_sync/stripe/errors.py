@@ -4,7 +4,8 @@ stripe.StripeError
 ├── header Stripe-Should-Retry: true   -> Retryable   (Stripe's word wins)
 ├── header Stripe-Should-Retry: false  -> Permanent
 ├── APIConnectionError (network, timeout) -> Retryable
-├── 429 RateLimitError                 -> RateLimited (Retryable, with Retry-After)
+├── 429 RateLimitError                 -> RateLimited (Retryable, with Retry-After); the
+│                                         caller pauses the deployment's budget either way
 ├── 409 (concurrent idempotent request), 5xx, no status -> Retryable
 └── any other 4xx (validation, auth, permission, idempotency misuse) -> Permanent
 """
@@ -21,7 +22,7 @@ from services.runtime.errors import Permanent, Retryable
 
 
 class RateLimited(Retryable):
-    """Stripe answered 429: the whole worker should slow down, not only this message."""
+    """Stripe answered 429: the whole deployment should slow down, not only this message."""
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -39,13 +40,17 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
         return None
 
 
+def is_rate_limited(exc: stripe.StripeError) -> bool:
+    """Stripe said the account is over its rate limit (429)."""
+    return isinstance(exc, stripe.RateLimitError) or exc.http_status == 429
+
+
 def classify(exc: stripe.StripeError) -> Retryable | Permanent:
     status = exc.http_status
     detail = f"stripe {status or 'no response'}: {exc.user_message or type(exc).__name__}"
     should_retry = _header(exc.headers, "stripe-should-retry")
     wait = retry_after(exc.headers)
-    rate_limited = isinstance(exc, stripe.RateLimitError) or status == 429
-    if rate_limited and should_retry != "false":
+    if is_rate_limited(exc) and should_retry != "false":
         return RateLimited(detail, retry_after=wait)
     if should_retry == "true":
         return Retryable(detail, retry_after=wait)
