@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.crud.ids import is_id
 from services.runtime.db import is_transient
 from services.runtime.http import BodyTooLarge, read_limited_body
 
@@ -90,15 +92,69 @@ async def read_json(request: Request) -> Any:
             413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes"
         ) from None
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "the body is nested too deeply") from None
+    except ValueError as exc:
+        # JSONDecodeError, UnicodeDecodeError, an integer over Python's digit limit, NaN.
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    where = lone_surrogate(data)
+    if where is not None:
+        raise ApiError(
+            422,
+            "validation_error",
+            "some fields are invalid",
+            {where: "is not valid Unicode (a lone surrogate)"},
+        )
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put in a UTF-8 response: lone surrogates become escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def lone_surrogate(data: Any) -> str | None:
+    """The dotted path of the first string (or key) in ``data`` that UTF-8 cannot encode.
+
+    JSON's ``\\udfff`` escapes decode to lone surrogates, which no database or provider takes.
+    Iterative: a parsed body can be nested as deep as the JSON parser allows.
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        items: Any = ()
+        if isinstance(value, str):
+            if not _encodable(value):
+                return path or "body"
+        elif isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        for key, item in items:
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not _encodable(key):
+                return printable(name)
+            stack.append((name, item))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validation_fields(exc: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        loc = ".".join(str(p) for p in err["loc"] if p != "[key]") or "body"
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field"
@@ -120,19 +176,77 @@ async def parse_body(request: Request, model: type[M]) -> M:
         ) from None
 
 
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    # isdecimal() alone accepts other scripts' digits, and int() of thousands of them is slow.
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 6 and low <= int(raw) <= high):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{name} is out of range",
+            {name: f"must be an integer from {low} to {high}"},
+        )
+    return int(raw)
+
+
+def query_id(request: Request, name: str) -> str | None:
+    """An id-valued query parameter (a cursor): absent, empty, or an id this API handed out."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    if not is_id(raw):
+        raise ApiError(
+            422, "validation_error", f"{name} is invalid", {name: "is not one this API returned"}
+        )
+    return raw
+
+
+def query_choice(request: Request, name: str, choices: Sequence[str]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw not in choices:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{name} is invalid",
+            {name: f"must be one of {', '.join(choices)}"},
+        )
+    return raw
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(request: Request) -> set[int] | None:
-    """The versions an ``If-Match`` header accepts; None when absent or ``*``."""
+_VERSION_TAG = re.compile(r"[0-9]{1,18}")
+
+
+def if_match_version(request: Request, required: bool = False) -> set[int] | None:
+    """The versions an ``If-Match`` header accepts; None when ``*`` (or absent and optional).
+
+    A tag that is not one this API hands out (not ``"<version>"``) matches no version: 412.
+    """
     header = request.headers.get("if-match")
-    if header is None or header.strip() == "*":
+    if header is None:
+        if required:
+            raise ApiError(
+                428,
+                "precondition_required",
+                'this request needs If-Match: "<version>" (the ETag you read) or *',
+                {"If-Match": "is required"},
+            )
+        return None
+    if header.strip() == "*":
         return None
     versions: set[int] = set()
     for part in header.split(","):
         tag = part.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
-            raise ApiError(412, "precondition_failed", f"If-Match {part.strip()!r} matches nothing")
+        if not _VERSION_TAG.fullmatch(tag):
+            raise ApiError(
+                412, "precondition_failed", "If-Match matches no version", {"If-Match": "no match"}
+            )
         versions.add(int(tag))
     return versions

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,9 +17,19 @@ from services.crud.customers.service import (
     VersionMismatch,
     snapshot,
 )
-from services.crud.http import ApiError, etag, if_match_version, parse_body
+from services.crud.http import (
+    ApiError,
+    etag,
+    if_match_version,
+    parse_body,
+    query_choice,
+    query_id,
+    query_int,
+)
+from services.crud.ids import is_id
 from services.crud.sync.status import (
     SYNC_STATUSES,
+    SyncStatus,
     ids_with_status,
     sync_blocks,
     unsynced_blocks,
@@ -57,7 +67,15 @@ def _service(request: Request) -> CustomerService:
 
 
 def _not_found(customer_id: str) -> ApiError:
-    return ApiError(404, "not_found", f"no customer {customer_id!r}")
+    return ApiError(404, "not_found", f"no customer {customer_id[:64]!r}")
+
+
+def _customer_id(request: Request) -> str:
+    """The id in the path; one of a form this API never hands out is a 404 at once."""
+    customer_id: str = request.path_params["customer_id"]
+    if not is_id(customer_id):
+        raise _not_found(customer_id)
+    return customer_id
 
 
 async def _write(request: Request, call: Any) -> Any:
@@ -86,55 +104,27 @@ async def create_customer(request: Request) -> Response:
 
 
 async def get_customer(request: Request) -> Response:
-    customer_id = request.path_params["customer_id"]
+    customer_id = _customer_id(request)
     customer = await Customer.get_or_none(id=customer_id)
     if customer is None:
         raise _not_found(customer_id)
     return await customer_response(customer)
 
 
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(
-            422,
-            "validation_error",
-            "limit is out of range",
-            {"limit": f"must be an integer from 1 to {MAX_LIMIT}"},
-        )
-    return int(raw)
-
-
 async def list_customers(request: Request) -> Response:
-    limit = _limit(request)
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    cursor = query_id(request, "cursor")
+    sync_status = query_choice(request, "sync_status", SYNC_STATUSES)
     query = Customer.all().order_by("id")
-    cursor = request.query_params.get("cursor")
-    if cursor:
-        if len(cursor) > 36:
-            raise ApiError(
-                422,
-                "validation_error",
-                "cursor is invalid",
-                {"cursor": "is not a cursor this API returned"},
-            )
+    if cursor is not None:
         query = query.filter(id__gt=cursor)
-    sync_status = request.query_params.get("sync_status")
     if sync_status is not None:
-        if sync_status not in SYNC_STATUSES:
-            raise ApiError(
-                422,
-                "validation_error",
-                "sync_status is invalid",
-                {"sync_status": f"must be one of {', '.join(SYNC_STATUSES)}"},
-            )
         ids = await ids_with_status(
             Customer._meta.db_table,
             EntityKind.CUSTOMER,
             Provider.STRIPE,
-            sync_status,
-            cursor or None,
+            cast(SyncStatus, sync_status),
+            cursor,
             limit + 1,
         )
         query = query.filter(id__in=ids)
@@ -145,18 +135,20 @@ async def list_customers(request: Request) -> Response:
 
 
 async def patch_customer(request: Request) -> Response:
+    customer_id = _customer_id(request)
     expected = if_match_version(request)
     body = await parse_body(request, CustomerPatch)
     customer = await _write(
-        request,
-        _service(request).update(request.path_params["customer_id"], body.changes(), expected),
+        request, _service(request).update(customer_id, body.changes(), expected)
     )
     return await customer_response(customer)
 
 
 async def delete_customer(request: Request) -> Response:
-    expected = if_match_version(request)
-    await _write(request, _service(request).delete(request.path_params["customer_id"], expected))
+    # Required: a delete reaches Stripe, where it cancels the customer's subscriptions.
+    customer_id = _customer_id(request)
+    expected = if_match_version(request, required=True)
+    await _write(request, _service(request).delete(customer_id, expected))
     return Response(status_code=204)
 
 
