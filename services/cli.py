@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
@@ -52,6 +53,15 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     settings = load(OpsSettings)
     configure_logging("dlq", settings.log_level)
     return asyncio.run(dlq_command.main(settings, args, sys.stdout))
+
+
+def cmd_apikey(args: argparse.Namespace) -> int:
+    from services.crud.apikeys import command
+    from services.runtime.settings import ServiceSettings
+
+    settings = load(ServiceSettings)
+    configure_logging("apikey", settings.log_level)
+    return asyncio.run(command.main(settings, args, sys.stdout, sys.stderr))
 
 
 def cmd_crud(args: argparse.Namespace) -> int:
@@ -136,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
     add_dlq_arguments(p)
     p.set_defaults(func=cmd_dlq)
+
+    p = sub.add_parser("apikey", help="create, list or revoke the CRUD API's keys")
+    add_apikey_arguments(p)
+    p.set_defaults(func=cmd_apikey)
 
     p = sub.add_parser(
         "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"

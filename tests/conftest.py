@@ -22,6 +22,7 @@ import uvicorn
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
+from services.crud.apikeys.service import Scope, create_key
 from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
@@ -93,6 +94,8 @@ def settings(test_database: str, test_vhost: str) -> CrudSettings:
         amqp_url=test_vhost,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
         relay_poll_interval_s=0.2,
+        # Off: suites run side by side on one machine. Tests of /metrics pick a free port.
+        metrics_port=0,
     )
 
 
@@ -231,13 +234,27 @@ async def fake_stripe(request: pytest.FixtureRequest) -> AsyncIterator[FakeStrip
         await fake.stop()
 
 
+async def api_key(scope: Scope = Scope.WRITE) -> str:
+    """A new key for the CRUD API, written to the test database (Tortoise must be open)."""
+    _, key = await create_key(scope, name="tests")
+    return key
+
+
+@contextlib.asynccontextmanager
+async def api_client(url: str, scope: Scope | None = Scope.WRITE) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the CRUD API at ``url``, sending a new key of ``scope`` (None: none)."""
+    headers = {"Authorization": f"Bearer {await api_key(scope)}"} if scope else {}
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
+        yield client
+
+
 @pytest.fixture
 async def crud(
     settings: CrudSettings, db: None, broker: Broker
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service (API + relay) on a real port; an HTTP client pointed at it."""
+    """The CRUD service (API + relay) on a real port; a client with a write key pointed at it."""
     app = create_app(settings, Roles(own_database=False))
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with serve(app) as url, api_client(url) as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
 
@@ -263,9 +280,9 @@ async def gateway(
 
 @contextlib.asynccontextmanager
 async def crud_with(settings: CrudSettings, roles: Roles) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service with ``roles`` on a real port; an HTTP client pointed at it."""
+    """The CRUD service with ``roles`` on a real port; a client with a write key pointed at it."""
     app = create_app(settings, roles)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with serve(app) as url, api_client(url) as client:
         # Declare the topology now, so a test's first publish already finds every queue.
         await app.state.runtime.bus.connect()
         client.app = app  # type: ignore[attr-defined]

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import pymysql
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
-from services.crud.ids import is_id
 from services.runtime.db import is_transient
 from services.runtime.http import BodyTooLarge, read_limited_body
 
@@ -53,21 +54,44 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.fields)
 
 
-async def unavailable_handler(request: Request, exc: Exception) -> Response:
-    # The database is down or a lock wait timed out even after retries: the write did not
-    # happen, and the client may safely try again later.
-    if not is_transient(exc):
-        return await internal_error_handler(request, exc)
-    log.warning("database unavailable: %s", type(exc).__name__)
+RETRY_AFTER_S = 1
+# What a lost or refused database connection raises, through the ORM or from the driver.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DBConnectionError,
+    OperationalError,
+    TransactionManagementError,
+    pymysql.err.OperationalError,
+    pymysql.err.InterfaceError,
+    ConnectionError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (not a bug in the request)."""
+    return is_transient(exc)
+
+
+def unavailable_response() -> JSONResponse:
+    # The write did not happen, and the client may safely try again later.
     return error_response(
         503,
         "unavailable",
         "the database is unavailable, try again later",
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
+async def unavailable_handler(request: Request, exc: Exception) -> Response:
+    """The database is down or a lock wait timed out even after retries."""
+    if not database_unavailable(exc):
+        return await internal_error_handler(request, exc)
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return unavailable_response()
+
+
 async def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        return await unavailable_handler(request, exc)
     log.error("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")
 
@@ -176,45 +200,14 @@ async def parse_body(request: Request, model: type[M]) -> M:
         ) from None
 
 
-def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    # isdecimal() alone accepts other scripts' digits, and int() of thousands of them is slow.
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 6 and low <= int(raw) <= high):
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query string validated by ``model``; a bad parameter is a 422 naming it."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
         raise ApiError(
-            422,
-            "validation_error",
-            f"{name} is out of range",
-            {name: f"must be an integer from {low} to {high}"},
-        )
-    return int(raw)
-
-
-def query_id(request: Request, name: str) -> str | None:
-    """An id-valued query parameter (a cursor): absent, empty, or an id this API handed out."""
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    if not is_id(raw):
-        raise ApiError(
-            422, "validation_error", f"{name} is invalid", {name: "is not one this API returned"}
-        )
-    return raw
-
-
-def query_choice(request: Request, name: str, choices: Sequence[str]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if raw not in choices:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"{name} is invalid",
-            {name: f"must be one of {', '.join(choices)}"},
-        )
-    return raw
+            422, "validation_error", "some query parameters are invalid", validation_fields(exc)
+        ) from None
 
 
 def etag(version: int) -> str:

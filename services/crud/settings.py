@@ -29,7 +29,11 @@ class CrudSettings(ServiceSettings):
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
-    """Used by the roles without the API (relay, consumers); the API serves ``/metrics``."""
+    """Every role serves ``/metrics`` here, never on the API's own (public) port."""
+    api_key_cache_s: float = Field(
+        default=5.0, ge=0, le=300, validation_alias=AliasChoices("TWOWAY_API_KEY_CACHE_S")
+    )
+    """How long a process trusts a key it checked: a revoked key stops working within this."""
     conflict_rule: ConflictRule = Field(
         default=ConflictRule.LATEST, validation_alias=AliasChoices("TWOWAY_CONFLICT_RULE")
     )

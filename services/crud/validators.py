@@ -54,6 +54,15 @@ def _metadata_schema(schema: dict[str, Any]) -> None:
     schema["description"] = f"{', '.join(sorted(RESERVED_METADATA_KEYS))} is reserved"
 
 
+def omitted_if_null(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of an optional field whose None means "not sent": clients may
+    leave it out but never send null, so the document shows the value's schema alone."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    schema.pop("default", None)
+
+
 MetadataKey = Annotated[
     StrictStr,
     Field(min_length=1, max_length=METADATA_KEY_MAX),

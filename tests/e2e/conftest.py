@@ -26,7 +26,14 @@ from services.stripe_sync.main import main as stripe_sync_main
 from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.topology import WORK_QUEUES
-from tests.conftest import TEST_RETRY_DELAYS_MS, WEBHOOK_SECRET, Broker, serve, truncate_all
+from tests.conftest import (
+    TEST_RETRY_DELAYS_MS,
+    WEBHOOK_SECRET,
+    Broker,
+    api_client,
+    serve,
+    truncate_all,
+)
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.webhook_gateway.events import webhook_url
 
@@ -149,7 +156,7 @@ async def system(
     )
     roles = Roles(own_database=False, inbound=True, sync_results=True)
     app = create_app(settings, roles)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as api:
+    async with serve(app) as url, api_client(url) as api:
         worker = asyncio.create_task(stripe_sync_main(sync_settings, own_database=False))
         system = System(api, fake_stripe, broker)
         try:

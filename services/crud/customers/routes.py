@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from services.crud.customers import schemas
 from services.crud.customers.models import Customer
-from services.crud.customers.schemas import CustomerCreate, CustomerPatch
 from services.crud.customers.service import (
     CustomerService,
     DuplicateEmail,
@@ -17,27 +16,11 @@ from services.crud.customers.service import (
     VersionMismatch,
     snapshot,
 )
-from services.crud.http import (
-    ApiError,
-    etag,
-    if_match_version,
-    parse_body,
-    query_choice,
-    query_id,
-    query_int,
-)
+from services.crud.http import ApiError, etag, if_match_version, parse_body, parse_query
 from services.crud.ids import is_id
-from services.crud.sync.status import (
-    SYNC_STATUSES,
-    SyncStatus,
-    ids_with_status,
-    sync_blocks,
-    unsynced_blocks,
-)
+from services.crud.openapi import Endpoint
+from services.crud.sync.status import ids_with_status, sync_blocks, unsynced_blocks
 from shared.kinds import EntityKind, Provider
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 def render(customer: Customer) -> dict[str, Any]:
@@ -98,7 +81,7 @@ async def _write(request: Request, call: Any) -> Any:
 
 
 async def create_customer(request: Request) -> Response:
-    body = await parse_body(request, CustomerCreate)
+    body = await parse_body(request, schemas.CustomerCreate)
     customer = await _write(request, _service(request).create(body.model_dump()))
     return created_response(customer)
 
@@ -112,32 +95,30 @@ async def get_customer(request: Request) -> Response:
 
 
 async def list_customers(request: Request) -> Response:
-    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    cursor = query_id(request, "cursor")
-    sync_status = query_choice(request, "sync_status", SYNC_STATUSES)
+    params = parse_query(request, schemas.CustomerListQuery)
     query = Customer.all().order_by("id")
-    if cursor is not None:
-        query = query.filter(id__gt=cursor)
-    if sync_status is not None:
+    if params.cursor is not None:
+        query = query.filter(id__gt=params.cursor)
+    if params.sync_status is not None:
         ids = await ids_with_status(
             Customer._meta.db_table,
             EntityKind.CUSTOMER,
             Provider.STRIPE,
-            cast(SyncStatus, sync_status),
-            cursor,
-            limit + 1,
+            params.sync_status,
+            params.cursor,
+            params.limit + 1,
         )
         query = query.filter(id__in=ids)
-    rows = await query.limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = page[-1].id if len(rows) > limit else None
+    rows = await query.limit(params.limit + 1)
+    page = rows[: params.limit]
+    next_cursor = page[-1].id if len(rows) > params.limit else None
     return JSONResponse({"data": await render_all(page), "next_cursor": next_cursor})
 
 
 async def patch_customer(request: Request) -> Response:
     customer_id = _customer_id(request)
     expected = if_match_version(request)
-    body = await parse_body(request, CustomerPatch)
+    body = await parse_body(request, schemas.CustomerPatch)
     customer = await _write(
         request, _service(request).update(customer_id, body.changes(), expected)
     )
@@ -152,10 +133,55 @@ async def delete_customer(request: Request) -> Response:
     return Response(status_code=204)
 
 
-routes = [
-    Route("/customers", create_customer, methods=["POST"]),
-    Route("/customers", list_customers, methods=["GET"]),
-    Route("/customers/{customer_id}", get_customer, methods=["GET"]),
-    Route("/customers/{customer_id}", patch_customer, methods=["PATCH"]),
-    Route("/customers/{customer_id}", delete_customer, methods=["DELETE"]),
+_BODY_ERRORS = (400, 408, 413, 415, 422)
+endpoints = [
+    Endpoint(
+        "POST",
+        "/customers",
+        create_customer,
+        "create a customer",
+        ok=201,
+        returns=schemas.Customer,
+        body=schemas.CustomerCreate,
+        etag=True,
+        errors=(*_BODY_ERRORS, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/customers",
+        list_customers,
+        "list customers, oldest first",
+        returns=schemas.CustomerPage,
+        query=schemas.CustomerListQuery,
+        errors=(422,),
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}",
+        get_customer,
+        "one customer",
+        returns=schemas.Customer,
+        etag=True,
+        errors=(404,),
+    ),
+    Endpoint(
+        "PATCH",
+        "/customers/{customer_id}",
+        patch_customer,
+        "change some fields",
+        returns=schemas.Customer,
+        body=schemas.CustomerPatch,
+        if_match="optional",
+        etag=True,
+        errors=(*_BODY_ERRORS, 404, 409, 412),
+    ),
+    Endpoint(
+        "DELETE",
+        "/customers/{customer_id}",
+        delete_customer,
+        "delete a customer (and, through the sync, at Stripe)",
+        ok=204,
+        if_match="required",
+        errors=(404, 412, 428),
+    ),
 ]

@@ -4,10 +4,17 @@ for a reason the user could have been told now."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from datetime import datetime
+from typing import Annotated
 
-from services.crud.validators import Email, Metadata, Name, Phone
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.crud.api_schemas import SyncBlock
+from services.crud.ids import ID_PATTERN
+from services.crud.sync.status import SyncStatus
+from services.crud.validators import Email, Metadata, Name, Phone, omitted_if_null
+
+CustomerId = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class CustomerCreate(BaseModel):
@@ -24,11 +31,10 @@ class CustomerPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # ``SkipJsonSchema``: null is the "not sent" marker here, never a value a client may send.
-    name: Name | SkipJsonSchema[None] = None
-    email: Email | SkipJsonSchema[None] = None
+    name: Name | None = Field(default=None, json_schema_extra=omitted_if_null)
+    email: Email | None = Field(default=None, json_schema_extra=omitted_if_null)
     phone: Phone = None
-    metadata: Metadata | SkipJsonSchema[None] = None
+    metadata: Metadata | None = Field(default=None, json_schema_extra=omitted_if_null)
 
     @field_validator("name", "email", "metadata")
     @classmethod
@@ -40,3 +46,36 @@ class CustomerPatch(BaseModel):
 
     def changes(self) -> dict[str, object]:
         return self.model_dump(exclude_unset=True)
+
+
+class CustomerListQuery(BaseModel):
+    """``GET /customers`` query parameters; others are ignored."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: CustomerId | None = Field(
+        default=None,
+        description="`next_cursor` of the previous page",
+        json_schema_extra=omitted_if_null,
+    )
+    sync_status: SyncStatus | None = Field(
+        default=None,
+        description="only the customers in this sync state at Stripe",
+        json_schema_extra=omitted_if_null,
+    )
+
+
+class Customer(BaseModel):
+    id: CustomerId
+    name: str
+    email: str
+    phone: str | None
+    metadata: dict[str, str]
+    version: int = Field(ge=1, description="starts at 1, one more per change")
+    created_at: datetime
+    updated_at: datetime
+    sync: dict[str, SyncBlock] = Field(description="the customer's state at each provider")
+
+
+class CustomerPage(BaseModel):
+    data: list[Customer]
+    next_cursor: CustomerId | None = Field(description="pass as `cursor` for the next page")
