@@ -29,10 +29,13 @@ from services.crud.settings import CrudSettings
 from services.migrate import migrate
 from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
+from services.runtime.http import server_config
+from services.runtime.settings import HttpServiceSettings
 from services.webhook_gateway.app import create_app as create_gateway_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.stripe_fake import FakeStripe
+from tests.scrape import free_port
 
 # One namespace (database and vhost name) per test run; set it to run suites side by side.
 NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", "twoway_test")
@@ -204,9 +207,10 @@ async def broker(test_vhost: str) -> AsyncIterator[Broker]:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    """Run ``app`` under a real uvicorn on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+async def serve(app: Starlette, http: HttpServiceSettings | None = None) -> AsyncIterator[str]:
+    """Run ``app`` as the services run (``server_config``) on a free loopback port; yield its
+    base URL. ``http``: the connection limits (defaults unless given)."""
+    config = server_config(app, "127.0.0.1", 0, http or HttpServiceSettings())
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -241,7 +245,9 @@ async def api_key(scope: Scope = Scope.WRITE) -> str:
 
 
 @contextlib.asynccontextmanager
-async def api_client(url: str, scope: Scope | None = Scope.WRITE) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    url: str, scope: Scope | None = Scope.WRITE
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the CRUD API at ``url``, sending a new key of ``scope`` (None: none)."""
     headers = {"Authorization": f"Bearer {await api_key(scope)}"} if scope else {}
     async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
@@ -253,9 +259,7 @@ async def crud(
     settings: CrudSettings, db: None, broker: Broker
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The CRUD service (API + relay) on a real port; a client with a write key pointed at it."""
-    app = create_app(settings, Roles(own_database=False))
-    async with serve(app) as url, api_client(url) as client:
-        client.app = app  # type: ignore[attr-defined]
+    async with crud_with(settings, Roles(own_database=False)) as client:
         yield client
 
 
@@ -263,8 +267,10 @@ async def crud(
 def gateway_settings(test_vhost: str) -> GatewaySettings:
     return GatewaySettings(
         stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_mode="test",
         amqp_url=test_vhost,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        metrics_port=0,
     )
 
 
@@ -274,18 +280,26 @@ async def gateway(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The webhook gateway on a real port, publishing to the test vhost."""
     app = create_gateway_app(gateway_settings)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with (
+        serve(app, gateway_settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as client,
+    ):
         yield client
 
 
 @contextlib.asynccontextmanager
 async def crud_with(settings: CrudSettings, roles: Roles) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service with ``roles`` on a real port; a client with a write key pointed at it."""
-    app = create_app(settings, roles)
+    """The CRUD service with ``roles`` on a real port; a client with a write key pointed at it.
+
+    Its ``/metrics`` is on a port of its own, at ``metrics_url(client)`` (tests/scrape.py).
+    """
+    metrics_port = settings.metrics_port or free_port()
+    app = create_app(settings.model_copy(update={"metrics_port": metrics_port}), roles)
     async with serve(app) as url, api_client(url) as client:
         # Declare the topology now, so a test's first publish already finds every queue.
         await app.state.runtime.bus.connect()
         client.app = app  # type: ignore[attr-defined]
+        client.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
         yield client
 
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 from services.runtime.db import is_transient
-from services.runtime.http import BodyTooLarge, read_limited_body
+from services.runtime.http import BodyTimeout, BodyTooLarge, read_limited_body
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -29,13 +29,19 @@ M = TypeVar("M", bound=BaseModel)
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.headers = headers
 
 
 def error_response(
@@ -51,7 +57,7 @@ def error_response(
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
 RETRY_AFTER_S = 1
@@ -114,6 +120,14 @@ async def read_json(request: Request) -> Any:
     except BodyTooLarge:
         raise ApiError(
             413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes"
+        ) from None
+    except BodyTimeout:
+        # Closing: the rest of the slow upload would otherwise still hold the connection.
+        raise ApiError(
+            408,
+            "request_timeout",
+            "the body did not arrive in time",
+            headers={"Connection": "close"},
         ) from None
     try:
         data = json.loads(body, parse_constant=_refuse_constant)

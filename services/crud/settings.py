@@ -6,12 +6,12 @@ from pydantic import AliasChoices, Field, field_validator
 
 from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.crud.sync.rules import ConflictRule, ConflictRules
-from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
 from shared.kinds import EntityKind
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
-class CrudSettings(ServiceSettings):
+class CrudSettings(HttpServiceSettings):
     relay_batch_size: int = Field(
         default=500, ge=1, le=5000, validation_alias=AliasChoices("TWOWAY_RELAY_BATCH_SIZE")
     )

@@ -82,6 +82,23 @@ class ServiceSettings(BaseSettings):
         return value
 
 
+class HttpServiceSettings(ServiceSettings):
+    """A service with an HTTP port: how much a client may hold of it, and for how long."""
+
+    http_max_concurrency: int = Field(
+        default=200, ge=1, le=100_000, validation_alias=AliasChoices("TWOWAY_HTTP_MAX_CONCURRENCY")
+    )
+    """Connections (or requests in progress) per process; past it, 503 at once."""
+    http_keepalive_s: int = Field(
+        default=5, ge=1, le=300, validation_alias=AliasChoices("TWOWAY_HTTP_KEEPALIVE_S")
+    )
+    """An idle connection, or one whose request head has not arrived in full, is closed then."""
+    http_body_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, validation_alias=AliasChoices("TWOWAY_HTTP_BODY_TIMEOUT_S")
+    )
+    """A request body not received in full this long after its head gets 408."""
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 
