@@ -32,6 +32,7 @@ from services.crud.http import (
 from services.crud.inbound.consumer import inbound_worker
 from services.crud.inbound.retention import InboxRetention, RetentionConfig
 from services.crud.openapi import document, service_endpoints
+from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -176,7 +177,7 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return JSONResponse(spec)
 
-    routes: list[BaseRoute] = [e.route() for e in endpoints]
+    routes: list[BaseRoute] = [*endpoint_routes(endpoints)]
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     routes.extend(conflict_routes)
     return Starlette(

@@ -79,11 +79,28 @@ class Endpoint:
     # Statuses whose body is not the usual error (``/readyz``'s 503 tells what is down).
     other_bodies: dict[int, type[BaseModel]] = field(default_factory=dict)
 
-    def route(self) -> Route:
-        return Route(self.path, self.handler, methods=[self.method])
-
     def path_parameters(self) -> list[str]:
         return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+
+def routes(endpoints: Iterable[Endpoint]) -> list[Route]:
+    """One route per path, answering each of its methods: a method the path lacks gets 405
+    with an ``Allow`` header listing every method it has."""
+    by_path: dict[str, dict[str, Handler]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint.handler
+    return [
+        Route(path, _by_method(handlers), methods=list(handlers))
+        for path, handlers in by_path.items()
+    ]
+
+
+def _by_method(handlers: dict[str, Handler]) -> Handler:
+    async def dispatch(request: Request) -> HttpResponse:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return dispatch
 
 
 def _header(description: str) -> Header:

@@ -117,8 +117,8 @@ async def list_customers(request: Request) -> Response:
 
 async def patch_customer(request: Request) -> Response:
     customer_id = _customer_id(request)
-    expected = if_match_version(request)
     body = await parse_body(request, schemas.CustomerPatch)
+    expected = if_match_version(request)
     customer = await _write(
         request, _service(request).update(customer_id, body.changes(), expected)
     )
