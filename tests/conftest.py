@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -78,6 +79,46 @@ async def broker_stopped() -> AsyncIterator[None]:
     finally:
         await asyncio.to_thread(rabbitmqctl, "start_app")
         await asyncio.to_thread(rabbitmqctl, "await_startup")
+
+
+MARIADB = "/usr/sbin/mariadbd"
+
+
+def _mariadb_answers() -> bool:
+    try:
+        pymysql.connect(host=DB_HOST, user="root", password="", connect_timeout=1).close()
+    except pymysql.err.Error:
+        return False
+    return True
+
+
+def start_mariadb(timeout: float = 120.0) -> None:
+    """Start MariaDB (if it is not running) and wait until it takes connections."""
+    subprocess.run(
+        ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", MARIADB],
+        check=True,
+        timeout=60,
+    )
+    deadline = time.monotonic() + timeout
+    while not _mariadb_answers():
+        if time.monotonic() > deadline:
+            raise RuntimeError("MariaDB did not come back")
+        time.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def database_stopped() -> AsyncIterator[None]:
+    """Stop MariaDB for the block; it is started again whatever happens."""
+    try:
+        await asyncio.to_thread(
+            subprocess.run,
+            ["start-stop-daemon", "--stop", "--retry", "TERM/60/KILL/5", "--exec", MARIADB],
+            check=False,
+            timeout=120,
+        )
+        yield
+    finally:
+        await asyncio.to_thread(start_mariadb)
 
 
 @pytest.fixture(scope="session")
