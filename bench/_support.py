@@ -34,6 +34,8 @@ def service_env(**extra: str) -> dict[str, str]:
         "TWOWAY_DATABASE_URL": DATABASE_URL,
         "TWOWAY_AMQP_URL": AMQP_URL,
         "TWOWAY_LOG_LEVEL": "WARNING",
+        # /metrics is not measured; a fixed port would clash with other runs on the machine.
+        "TWOWAY_METRICS_PORT": "0",
         **extra,
     }
 
@@ -50,6 +52,26 @@ async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+async def api_key(env: dict[str, str]) -> str:
+    """A new write key for the CRUD API, made with ``twoway apikey create``."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.cli",
+        "apikey",
+        "create",
+        "--scope",
+        "write",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, "twoway apikey create failed"
+    return out.decode().strip()
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -19,6 +19,7 @@ import time
 
 import httpx
 from _support import (
+    api_key,
     fresh_namespace,
     percentile,
     service_env,
@@ -50,6 +51,7 @@ async def wait_ready(client: httpx.AsyncClient) -> None:
 async def run(rate: float, seconds: float) -> None:
     migrate = await start(["migrate"], service_env())
     assert await migrate.wait() == 0, "twoway migrate failed"
+    auth = {"Authorization": f"Bearer {await api_key(service_env())}"}
     fake = FakeStripe()
     await fake.start()
     port = free_port()
@@ -61,7 +63,9 @@ async def run(rate: float, seconds: float) -> None:
     sent: dict[str, tuple[float, float]] = {}
     count = int(rate * seconds)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, headers=auth
+        ) as client:
             await wait_ready(client)
             await asyncio.sleep(1.0)  # let the worker attach to its queue
 
