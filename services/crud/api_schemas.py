@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+SyncState = Literal["pending", "synced", "failed"]
+
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="machine-readable: validation_error, not_found, ...")
@@ -25,7 +27,7 @@ class ErrorBody(BaseModel):
 class SyncBlock(BaseModel):
     """Where one provider stands with one entity."""
 
-    status: Literal["pending", "synced", "failed"]
+    status: SyncState
     external_id: str | None
     synced_version: int | None
     last_error: str | None

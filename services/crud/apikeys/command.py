@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def describe(key: ApiKey) -> str:
     state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
     created = f"{key.created_at:%Y-%m-%d %H:%M}"
-    return f"{key.id}  {key.scope:5}  {key.prefix}…  {created}  {state:24}  {key.name}"
+    return f"{key.id}  {key.scope:5}  {key.prefix}...  {created}  {state:24}  {key.name}"
 
 
 async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

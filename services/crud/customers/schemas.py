@@ -9,9 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.crud.api_schemas import SyncBlock
+from services.crud.api_schemas import SyncBlock, SyncState
 from services.crud.ids import ID_PATTERN
-from services.crud.sync.status import SyncStatus
 from services.crud.validators import Email, Metadata, Name, Phone, omitted_if_null
 
 CustomerId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -57,7 +56,7 @@ class CustomerListQuery(BaseModel):
         description="`next_cursor` of the previous page",
         json_schema_extra=omitted_if_null,
     )
-    sync_status: SyncStatus | None = Field(
+    sync_status: SyncState | None = Field(
         default=None,
         description="only the customers in this sync state at Stripe",
         json_schema_extra=omitted_if_null,
