@@ -40,7 +40,9 @@ def service_env(**extra: str) -> dict[str, str]:
     }
 
 
-async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+async def start(
+    args: Sequence[str], env: dict[str, str], stdout: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
     """Start ``twoway <args>`` as a process of its own."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -49,26 +51,14 @@ async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.
         *args,
         cwd=ROOT,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=stdout,
         stderr=asyncio.subprocess.DEVNULL,
     )
 
 
 async def api_key(env: dict[str, str]) -> str:
     """A new write key for the CRUD API, made with ``twoway apikey create``."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.cli",
-        "apikey",
-        "create",
-        "--scope",
-        "write",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await start(["apikey", "create", "--scope", "write"], env, asyncio.subprocess.PIPE)
     out, _ = await process.communicate()
     assert process.returncode == 0, "twoway apikey create failed"
     return out.decode().strip()
