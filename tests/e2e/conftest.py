@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from services.crud.app import Roles, create_app
+from services.crud.app import Roles
 from services.crud.entities import model_modules
 from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
@@ -30,8 +30,7 @@ from tests.conftest import (
     TEST_RETRY_DELAYS_MS,
     WEBHOOK_SECRET,
     Broker,
-    api_client,
-    serve,
+    crud_with,
     truncate_all,
 )
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
@@ -161,8 +160,7 @@ async def system(
         retry_delays_ms=settings.retry_delays_ms,
     )
     roles = Roles(own_database=False, inbound=True, sync_results=True)
-    app = create_app(settings, roles)
-    async with serve(app) as url, api_client(url) as api:
+    async with crud_with(settings, roles) as api:
         worker = asyncio.create_task(stripe_sync_main(sync_settings, own_database=False))
         system = System(api, fake_stripe, broker, settings.retry_delays_ms)
         try:
