@@ -1,18 +1,21 @@
 """Shared set-up for benchmarks: a scratch MariaDB database and a RabbitMQ vhost, both emptied.
 
 Needs MariaDB (root, no password) and RabbitMQ (guest) on loopback, like the test suite.
+Database and vhost are named ``$TWOWAY_BENCH_NAMESPACE`` (default ``twoway_bench``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 
 import pymysql
 
-DB_NAME = "twoway_bench"
+# Benchmarks of other worktrees may run side by side: each picks its own namespace.
+DB_NAME = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench")
 DATABASE_URL = f"mysql://root:@127.0.0.1:3306/{DB_NAME}"
-VHOST = "twoway_bench"
+VHOST = DB_NAME
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 

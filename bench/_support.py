@@ -38,16 +38,22 @@ def service_env(**extra: str) -> dict[str, str]:
         "TWOWAY_DATABASE_URL": DATABASE_URL,
         "TWOWAY_AMQP_URL": AMQP_URL,
         "TWOWAY_LOG_LEVEL": "WARNING",
+        # /metrics is not measured; a fixed port would clash with other runs on the machine.
+        "TWOWAY_METRICS_PORT": "0",
         **extra,
     }
 
 
 async def start(
-    args: Sequence[str], env: dict[str, str], module: str = "services.cli"
+    args: Sequence[str],
+    env: dict[str, str],
+    module: str = "services.cli",
+    stdout: int | None = None,
 ) -> asyncio.subprocess.Process:
     """Start ``twoway <args>`` (or ``python -m <module> <args>``) as a process of its own.
 
-    Its logs go nowhere, or with ``$TWOWAY_BENCH_LOG_DIR`` set, to a file there per process.
+    Its logs go nowhere, or with ``$TWOWAY_BENCH_LOG_DIR`` set, to a file there per process;
+    ``stdout`` (e.g. a pipe) takes its standard output instead.
     """
     logs = asyncio.subprocess.DEVNULL
     if log_dir := os.environ.get("TWOWAY_BENCH_LOG_DIR"):
@@ -63,7 +69,7 @@ async def start(
             *args,
             cwd=ROOT,
             env=env,
-            stdout=logs,
+            stdout=logs if stdout is None else stdout,
             stderr=logs,
         )
     finally:
@@ -72,6 +78,16 @@ async def start(
 
 
 _started = 0
+
+
+async def api_key(env: dict[str, str]) -> str:
+    """A new write key for the CRUD API, made with ``twoway apikey create``."""
+    process = await start(
+        ["apikey", "create", "--scope", "write"], env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, "twoway apikey create failed"
+    return out.decode().strip()
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ HERE = Path(__file__).parent
 PY = sys.executable
 
 
-def wait_ready(url: str, timeout: float = 20) -> None:
+def wait_ready(url: str, key: str, timeout: float = 20) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -40,6 +41,7 @@ def wait_ready(url: str, timeout: float = 20) -> None:
                 httpx.post(
                     f"{url}/customers",
                     json={"name": "w", "email": f"w{uuid.uuid4()}@x.io"},
+                    headers={"Authorization": f"Bearer {key}"},
                     timeout=1,
                 ).status_code
                 == 201
@@ -51,6 +53,12 @@ def wait_ready(url: str, timeout: float = 20) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def truncate() -> None:
     conn = pymysql.connect(host="127.0.0.1", user="root", password="", database=DB_NAME)
     with conn.cursor() as cur:
@@ -60,8 +68,8 @@ def truncate() -> None:
     conn.close()
 
 
-def wrk(url: str, seconds: int) -> tuple[float, int]:
-    env = {**os.environ, "RUN": uuid.uuid4().hex[:8]}
+def wrk(url: str, seconds: int, key: str) -> tuple[float, int]:
+    env = {**os.environ, "RUN": uuid.uuid4().hex[:8], "TWOWAY_API_KEY": key}
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(HERE / "post_customers.lua"), url],
         capture_output=True,
@@ -92,12 +100,22 @@ def main(seconds: int) -> None:
         "TWOWAY_DATABASE_URL": db_url,
         "TWOWAY_AMQP_URL": amqp_url,
         "TWOWAY_LOG_LEVEL": "WARNING",
+        "TWOWAY_METRICS_PORT": "0",
     }
+    key = subprocess.run(
+        [PY, "-m", "services.cli", "apikey", "create", "--scope", "write", "--name", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    port = str(free_port())
     crud = [PY, "-m", "services.cli", "crud"]
     servers = {
-        "baseline Starlette+Tortoise": [PY, "-m", "bench.baseline_app", db_url, "8932"],
-        "twoway crud (API + relay)": [*crud, "--port", "8932"],
-        "twoway crud --role api": [*crud, "--role", "api", "--port", "8932"],
+        # The baseline ignores the Authorization header; twoway checks it on every request.
+        "baseline Starlette+Tortoise": [PY, "-m", "bench.baseline_app", db_url, port],
+        "twoway crud (API + relay)": [*crud, "--port", port],
+        "twoway crud --role api": [*crud, "--role", "api", "--port", port],
     }
     results: dict[str, list[float]] = {name: [] for name in servers}
     rss = 0.0
@@ -107,9 +125,9 @@ def main(seconds: int) -> None:
             truncate()
             proc = run_server(cmd, env)
             try:
-                url = "http://127.0.0.1:8932"
-                wait_ready(url)
-                rps, bad = wrk(url, seconds)
+                url = f"http://127.0.0.1:{port}"
+                wait_ready(url, key)
+                rps, bad = wrk(url, seconds, key)
                 results[name].append(rps)
                 errors += bad
                 if name.startswith("twoway crud (API"):

@@ -6,10 +6,12 @@ function setup(thread)
 end
 counter = 0
 local run = os.getenv("RUN") or "0"
+local auth = "Bearer " .. (os.getenv("TWOWAY_API_KEY") or "")
 function request()
   counter = counter + 1
   local body = string.format(
     '{"name":"Bench Customer","email":"u%s-%s-%d@example.com","metadata":{"plan":"pro"}}',
     run, tostring(tid), counter)
-  return wrk.format("POST", "/customers", {["Content-Type"] = "application/json"}, body)
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = auth}
+  return wrk.format("POST", "/customers", headers, body)
 end

@@ -22,6 +22,7 @@ import time
 
 import httpx
 from _support import (
+    api_key,
     free_port,
     fresh_namespace,
     live_writes,
@@ -76,7 +77,10 @@ async def run(
     )
     count = int(rate * seconds)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        auth = {"Authorization": f"Bearer {await api_key(service_env())}"}
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, headers=auth
+        ) as client:
             await wait_ready(client)
             # Bulk first, until it uses the budget fully; the workers attach meanwhile.
             waiting_since = time.monotonic()

@@ -17,6 +17,7 @@ import asyncio
 
 import httpx
 from _support import (
+    api_key,
     free_port,
     fresh_namespace,
     live_writes,
@@ -34,6 +35,7 @@ from tests.fakes.stripe_fake import API_KEY, FakeStripe
 async def run(rate: float, seconds: float) -> None:
     migrate = await start(["migrate"], service_env())
     assert await migrate.wait() == 0, "twoway migrate failed"
+    auth = {"Authorization": f"Bearer {await api_key(service_env())}"}
     fake = FakeStripe()
     await fake.start()
     port = free_port()
@@ -44,7 +46,9 @@ async def run(rate: float, seconds: float) -> None:
     )
     count = int(rate * seconds)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, headers=auth
+        ) as client:
             await wait_ready(client)
             await asyncio.sleep(1.0)  # let the worker attach to its queue
             sent, achieved_rate = await live_writes(client, rate, count)

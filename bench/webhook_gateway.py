@@ -28,7 +28,6 @@ from pathlib import Path
 
 SECRET = "whsec_bench"
 DISTINCT_DELIVERIES = 500
-SERVER = {"host": "127.0.0.1", "log_config": None, "access_log": False, "lifespan": "on"}
 
 
 def serve(kind: str, port: int) -> None:
@@ -37,6 +36,9 @@ def serve(kind: str, port: int) -> None:
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
+
+    from services.runtime.http import server_config
+    from services.runtime.settings import HttpServiceSettings
 
     if kind == "bare":
 
@@ -59,7 +61,8 @@ def serve(kind: str, port: int) -> None:
         from services.webhook_gateway.settings import GatewaySettings
 
         app = create_app(load(GatewaySettings))
-    uvicorn.run(app, port=port, **SERVER)  # type: ignore[arg-type]
+    # Both under the services' own server configuration (connection cap, deadlines).
+    uvicorn.Server(server_config(app, "127.0.0.1", port, HttpServiceSettings())).run()
 
 
 def free_port() -> int:
@@ -181,6 +184,8 @@ def main() -> int:
     env = {
         **os.environ,
         "STRIPE_WEBHOOK_SECRET": SECRET,
+        "TWOWAY_STRIPE_MODE": "test",
+        "TWOWAY_METRICS_PORT": "0",
         "TWOWAY_AMQP_URL": args.amqp_url,
         "TWOWAY_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
@@ -17,21 +17,17 @@ from services.runtime.settings import ConfigError, load
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from services.runtime.settings import HttpServiceSettings
+
 log = logging.getLogger("twoway")
 
 
-def _serve(app: Starlette, host: str, port: int) -> None:
+def _serve(app: Starlette, host: str, port: int, settings: HttpServiceSettings) -> None:
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
+    from services.runtime.http import server_config
+
+    uvicorn.Server(server_config(app, host, port, settings)).run()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -54,10 +50,18 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return asyncio.run(dlq_command.main(settings, args, sys.stdout))
 
 
+def cmd_apikey(args: argparse.Namespace) -> int:
+    from services.crud.apikeys import command
+    from services.runtime.settings import ServiceSettings
+
+    settings = load(ServiceSettings)
+    configure_logging("apikey", settings.log_level)
+    return asyncio.run(command.main(settings, args, sys.stdout, sys.stderr))
+
+
 def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
-    from services.runtime.metrics import serve_metrics
     from services.runtime.process import run_until_signal
 
     settings = load(CrudSettings)
@@ -69,16 +73,11 @@ def cmd_crud(args: argparse.Namespace) -> int:
         sync_results=args.role in ("all", "consumers"),
     )
     if roles.api:
-        _serve(create_app(settings, roles), args.host, args.port)
+        _serve(create_app(settings, roles), args.host, args.port, settings)
         return 0
 
     async def background_only() -> None:
-        async with running(settings, roles) as runtime, contextlib.AsyncExitStack() as stack:
-            if settings.metrics_port:
-                refresh = runtime.refresh_metrics if roles.relay else None
-                await stack.enter_async_context(
-                    serve_metrics(settings.metrics_port, refresh=refresh)
-                )
+        async with running(settings, roles):
             log.info("crud running without HTTP API", extra={"role": args.role})
             await run_until_signal([], [])
 
@@ -92,7 +91,7 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
 
     settings = load(GatewaySettings)
     configure_logging("webhook_gateway", settings.log_level)
-    _serve(create_app(settings), args.host, args.port)
+    _serve(create_app(settings), args.host, args.port, settings)
     return 0
 
 
@@ -136,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
     add_dlq_arguments(p)
     p.set_defaults(func=cmd_dlq)
+
+    p = sub.add_parser("apikey", help="create, list or revoke the CRUD API's keys")
+    add_apikey_arguments(p)
+    p.set_defaults(func=cmd_apikey)
 
     p = sub.add_parser(
         "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,16 +23,20 @@ import uvicorn
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
+from services.crud.apikeys.service import Scope, create_key
 from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
 from services.migrate import migrate
 from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
+from services.runtime.http import server_config
+from services.runtime.settings import HttpServiceSettings
 from services.webhook_gateway.app import create_app as create_gateway_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.stripe_fake import FakeStripe
+from tests.scrape import free_port
 
 # One namespace (database and vhost name) per test run; set it to run suites side by side.
 NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", "twoway_test")
@@ -76,6 +81,46 @@ async def broker_stopped() -> AsyncIterator[None]:
         await asyncio.to_thread(rabbitmqctl, "await_startup")
 
 
+MARIADB = "/usr/sbin/mariadbd"
+
+
+def _mariadb_answers() -> bool:
+    try:
+        pymysql.connect(host=DB_HOST, user="root", password="", connect_timeout=1).close()
+    except pymysql.err.Error:
+        return False
+    return True
+
+
+def start_mariadb(timeout: float = 120.0) -> None:
+    """Start MariaDB (if it is not running) and wait until it takes connections."""
+    subprocess.run(
+        ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", MARIADB],
+        check=True,
+        timeout=60,
+    )
+    deadline = time.monotonic() + timeout
+    while not _mariadb_answers():
+        if time.monotonic() > deadline:
+            raise RuntimeError("MariaDB did not come back")
+        time.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def database_stopped() -> AsyncIterator[None]:
+    """Stop MariaDB for the block; it is started again whatever happens."""
+    try:
+        await asyncio.to_thread(
+            subprocess.run,
+            ["start-stop-daemon", "--stop", "--retry", "TERM/60/KILL/5", "--exec", MARIADB],
+            check=False,
+            timeout=120,
+        )
+        yield
+    finally:
+        await asyncio.to_thread(start_mariadb)
+
+
 @pytest.fixture(scope="session")
 def test_vhost() -> str:
     # Kept between runs, not deleted and re-added: on RabbitMQ 3.10 a churn of quorum queues
@@ -93,6 +138,8 @@ def settings(test_database: str, test_vhost: str) -> CrudSettings:
         amqp_url=test_vhost,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
         relay_poll_interval_s=0.2,
+        # Off: suites run side by side on one machine. Tests of /metrics pick a free port.
+        metrics_port=0,
     )
 
 
@@ -201,9 +248,10 @@ async def broker(test_vhost: str) -> AsyncIterator[Broker]:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    """Run ``app`` under a real uvicorn on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+async def serve(app: Starlette, http: HttpServiceSettings | None = None) -> AsyncIterator[str]:
+    """Run ``app`` as the services run (``server_config``) on a free loopback port; yield its
+    base URL. ``http``: the connection limits (defaults unless given)."""
+    config = server_config(app, "127.0.0.1", 0, http or HttpServiceSettings())
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -231,14 +279,28 @@ async def fake_stripe(request: pytest.FixtureRequest) -> AsyncIterator[FakeStrip
         await fake.stop()
 
 
+async def api_key(scope: Scope = Scope.WRITE) -> str:
+    """A new key for the CRUD API, written to the test database (Tortoise must be open)."""
+    _, key = await create_key(scope, name="tests")
+    return key
+
+
+@contextlib.asynccontextmanager
+async def api_client(
+    url: str, scope: Scope | None = Scope.WRITE
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the CRUD API at ``url``, sending a new key of ``scope`` (None: none)."""
+    headers = {"Authorization": f"Bearer {await api_key(scope)}"} if scope else {}
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
+        yield client
+
+
 @pytest.fixture
 async def crud(
     settings: CrudSettings, db: None, broker: Broker
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service (API + relay) on a real port; an HTTP client pointed at it."""
-    app = create_app(settings, Roles(own_database=False))
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-        client.app = app  # type: ignore[attr-defined]
+    """The CRUD service (API + relay) on a real port; a client with a write key pointed at it."""
+    async with crud_with(settings, Roles(own_database=False)) as client:
         yield client
 
 
@@ -246,8 +308,10 @@ async def crud(
 def gateway_settings(test_vhost: str) -> GatewaySettings:
     return GatewaySettings(
         stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_mode="test",
         amqp_url=test_vhost,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        metrics_port=0,
     )
 
 
@@ -257,18 +321,26 @@ async def gateway(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The webhook gateway on a real port, publishing to the test vhost."""
     app = create_gateway_app(gateway_settings)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with (
+        serve(app, gateway_settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as client,
+    ):
         yield client
 
 
 @contextlib.asynccontextmanager
 async def crud_with(settings: CrudSettings, roles: Roles) -> AsyncIterator[httpx.AsyncClient]:
-    """The CRUD service with ``roles`` on a real port; an HTTP client pointed at it."""
-    app = create_app(settings, roles)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    """The CRUD service with ``roles`` on a real port; a client with a write key pointed at it.
+
+    Its ``/metrics`` is on a port of its own, at ``metrics_url(client)`` (tests/scrape.py).
+    """
+    metrics_port = settings.metrics_port or free_port()
+    app = create_app(settings.model_copy(update={"metrics_port": metrics_port}), roles)
+    async with serve(app) as url, api_client(url) as client:
         # Declare the topology now, so a test's first publish already finds every queue.
         await app.state.runtime.bus.connect()
         client.app = app  # type: ignore[attr-defined]
+        client.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
         yield client
 
 

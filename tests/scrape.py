@@ -21,6 +21,11 @@ def delta(before: str, after: str, name: str, **labels: str) -> float:
     return sample(after, name, **labels) - sample(before, name, **labels)
 
 
+def metrics_url(client: httpx.AsyncClient) -> str:
+    """Where the CRUD service behind ``client`` (from ``crud_with``) serves ``/metrics``."""
+    return str(client.metrics_url)  # type: ignore[attr-defined]
+
+
 async def scrape(client: httpx.AsyncClient, url: str = "/metrics") -> str:
     response = await client.get(url)
     assert response.status_code == 200, response.text

@@ -32,7 +32,9 @@ SCALABLE = ("relay", "consumers", "stripe-sync")
 # command line is parsed for real and its variables are checked against its settings class.
 FUTURE_COMMANDS: dict[str, set[str]] = {}
 
-INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(?::?[-?+])[^}]*)?\}")
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
+CREDENTIAL = re.compile(r"PASSWORD|SECRET|_KEY$|_URL$|_USER$")
+PUBLIC = ("webhook-gateway",)
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -75,19 +77,27 @@ def is_twoway(service: dict[str, Any]) -> bool:
 
 def with_defaults(text: str) -> str:
     """``${VAR:-default}`` -> ``default``: the value compose uses when ``.env`` is silent."""
-    return INTERPOLATION.sub(lambda m: m.group(0)[2:-1].partition("-")[2], text)
+    return INTERPOLATION.sub(lambda m: m.group(3) if m.group(2) in ("-", ":-") else "", text)
 
 
-def host_ports(service: dict[str, Any]) -> list[str]:
-    """The host side of each published port ("" when only the container port is given)."""
+def published(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(host address, host port)`` of each published port; the address is "" for every
+    interface, the port "" when only the container port is given."""
     found = []
     for entry in service.get("ports", []):
         if isinstance(entry, dict):
-            found.append(with_defaults(str(entry.get("published", ""))))
+            found.append(
+                (str(entry.get("host_ip", "")), with_defaults(str(entry.get("published", ""))))
+            )
             continue
         parts = with_defaults(str(entry)).split(":")
-        found.append(parts[-2] if len(parts) >= 2 else "")
+        address = parts[0] if len(parts) == 3 else ""
+        found.append((address, parts[-2] if len(parts) >= 2 else ""))
     return found
+
+
+def host_ports(service: dict[str, Any]) -> list[str]:
+    return [port for _, port in published(service)]
 
 
 def depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -139,7 +149,8 @@ def test_env_example_and_compose_name_the_same_variables() -> None:
         for line in (ROOT / ".env.example").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    interpolated = set(INTERPOLATION.findall((ROOT / "compose.yaml").read_text()))
+    text = (ROOT / "compose.yaml").read_text()
+    interpolated = {m.group(1) for m in INTERPOLATION.finditer(text)}
     assert interpolated - example == set(), "used in compose.yaml, missing from .env.example"
     assert example - interpolated == set(), "in .env.example, never passed by compose.yaml"
     twoway_style = {v for v in example if v.startswith(("TWOWAY_", "STRIPE_"))}
@@ -191,3 +202,56 @@ def test_images_come_from_the_repository_dockerfile() -> None:
             assert service["build"]["target"] in targets, name
     assert SERVICES["localstripe"]["build"]["target"] == "demo"
     assert 'pip install ".[demo]"' in dockerfile
+
+
+def test_only_the_gateway_listens_on_every_interface() -> None:
+    for name, service in SERVICES.items():
+        for address, port in published(service):
+            if name in PUBLIC:
+                continue
+            assert address == "127.0.0.1", (
+                f"{name} publishes {port} on {address or 'every interface'}"
+            )
+    assert [a for a, _ in published(SERVICES["webhook-gateway"])] == [""]
+    assert [a for a, _ in published(SERVICES["crud"])] == ["127.0.0.1"]
+
+
+def test_the_broker_and_the_database_are_not_published() -> None:
+    # RabbitMQ's management UI lets whoever reaches it publish forged commands.
+    for name in ("rabbitmq", "mysql"):
+        assert "ports" not in SERVICES[name], name
+    assert "15672" not in (ROOT / "compose.yaml").read_text().replace("# ", "")
+
+
+def test_credentials_are_required_never_defaulted() -> None:
+    text = (ROOT / "compose.yaml").read_text()
+    credentials = [m for m in INTERPOLATION.finditer(text) if CREDENTIAL.search(m.group(1))]
+    assert {m.group(1) for m in credentials} >= {
+        "TWOWAY_DATABASE_URL",
+        "TWOWAY_AMQP_URL",
+        "MYSQL_ROOT_PASSWORD",
+        "MYSQL_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    }
+    for match in credentials:
+        if match.group(1) == "STRIPE_API_BASE":  # an address, not a secret
+            continue
+        assert match.group(2) == ":?", f"{match.group(0)}: a credential must be required"
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+    for match in credentials:
+        if match.group(2) == ":?":
+            assert example.get(match.group(1)) == "", f"{match.group(1)} is filled in .env.example"
+
+
+def test_no_password_on_a_command_line() -> None:
+    for name, service in SERVICES.items():
+        check = " ".join(service.get("healthcheck", {}).get("test", []))
+        command = " ".join(service.get("command", []))
+        for line in (check, command):
+            assert not re.search(r"PASSWORD|SECRET|\s-p\S|--password", line), (name, line)

@@ -11,15 +11,18 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from tortoise import connections
-from tortoise.exceptions import DBConnectionError, OperationalError
 
+from services.crud.apikeys.auth import ApiKeyAuth
+from services.crud.apikeys.service import KeyVerifier
 from services.crud.customers.service import CustomerService
 from services.crud.entities import ENTITIES, model_modules
 from services.crud.http import (
+    DATABASE_ERRORS,
     ApiError,
     api_error_handler,
     http_error_handler,
@@ -28,6 +31,8 @@ from services.crud.http import (
 )
 from services.crud.inbound.consumer import inbound_worker
 from services.crud.inbound.retention import InboxRetention, RetentionConfig
+from services.crud.openapi import document, service_endpoints
+from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
@@ -36,9 +41,10 @@ from services.crud.sync.consumer import sync_results_worker
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
-from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, metrics_endpoint
+from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, serve_metrics
 
 log = logging.getLogger(__name__)
+API_VERSION = "1"
 
 
 @dataclass
@@ -96,21 +102,16 @@ async def running(
     if roles.own_database:
         await init_db(settings.database_url.get_secret_value(), model_modules())
     try:
-        if roles.relay:
-            runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
-        if roles.inbound:
-            worker = inbound_worker(
-                runtime.bus, runtime.signal.notify, settings.retry_delays_ms, settings.rules()
-            )
-            runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
-            retention = InboxRetention(
-                RetentionConfig(retention=timedelta(hours=settings.inbox_retention_hours))
-            )
-            runtime.tasks.append(asyncio.create_task(retention.run(), name="inbox-retention"))
-        if roles.sync_results:
-            results = sync_results_worker(runtime.bus, settings.retry_delays_ms)
-            runtime.tasks.append(asyncio.create_task(results.run(), name="sync-results"))
-        yield runtime
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.metrics_port:
+                # Never on the API's port: a scrape counts the outbox, which nobody outside
+                # should be able to make the database do.
+                refresh = runtime.refresh_metrics if roles.relay or roles.api else None
+                await stack.enter_async_context(
+                    serve_metrics(settings.metrics_port, refresh=refresh)
+                )
+            start_roles(runtime, roles)
+            yield runtime
     finally:
         for task in runtime.tasks:
             task.cancel()
@@ -120,8 +121,23 @@ async def running(
             await close_db()
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def start_roles(runtime: Runtime, roles: Roles) -> None:
+    """Start the background roles' tasks."""
+    settings = runtime.settings
+    if roles.relay:
+        runtime.tasks.append(asyncio.create_task(runtime.relay().run(), name="relay"))
+    if roles.inbound:
+        worker = inbound_worker(
+            runtime.bus, runtime.signal.notify, settings.retry_delays_ms, settings.rules()
+        )
+        runtime.tasks.append(asyncio.create_task(worker.run(), name="inbound"))
+        retention = InboxRetention(
+            RetentionConfig(retention=timedelta(hours=settings.inbox_retention_hours))
+        )
+        runtime.tasks.append(asyncio.create_task(retention.run(), name="inbox-retention"))
+    if roles.sync_results:
+        results = sync_results_worker(runtime.bus, settings.retry_delays_ms)
+        runtime.tasks.append(asyncio.create_task(results.run(), name="sync-results"))
 
 
 async def readyz(request: Request) -> Response:
@@ -150,25 +166,28 @@ def create_app(
         async with running(settings, roles, bus) as runtime:
             app.state.runtime = runtime
             app.state.customers = CustomerService(on_commit=runtime.signal.notify)
-            app.state.refresh_metrics = runtime.refresh_metrics
+            app.state.api_keys = KeyVerifier(settings.api_key_cache_s)
             yield
 
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
-    ]
+    endpoints = [*service_endpoints(readyz)]
     for entity in ENTITIES.values():
-        routes.extend(entity.routes)
+        endpoints.extend(entity.endpoints)
+    spec = document(endpoints, "twoway CRUD API", API_VERSION)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(spec)
+
+    routes: list[BaseRoute] = [*endpoint_routes(endpoints)]
+    routes.append(Route("/openapi.json", openapi, methods=["GET"]))
     routes.extend(conflict_routes)
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(ApiKeyAuth)],
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,
-            DBConnectionError: unavailable_handler,
-            OperationalError: unavailable_handler,
+            **dict.fromkeys(DATABASE_ERRORS, unavailable_handler),
             Exception: internal_error_handler,
         },
     )

@@ -1,6 +1,7 @@
 """The entity kinds the CRUD service serves: one registry line per kind.
 
-A kind brings its Tortoise models module and its HTTP routes. Products will be a new slice
+A kind brings its Tortoise models module and its HTTP endpoints (routes that document
+themselves in the OpenAPI document, all behind the API-key check). Products will be a new slice
 (``services/crud/products/``) and one ``ENTITIES.register`` line here.
 """
 
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.routing import BaseRoute
-
 from services.crud.customers import routes as customer_routes
+from services.crud.openapi import Endpoint
 from shared.kinds import EntityKind
 from shared.registry import Registry
 
@@ -18,16 +18,17 @@ from shared.registry import Registry
 @dataclass(frozen=True)
 class EntitySlice:
     models_module: str
-    routes: list[BaseRoute]
+    endpoints: list[Endpoint]
 
 
 ENTITIES: Registry[EntityKind, EntitySlice] = Registry("entity kinds")
 ENTITIES.register(
     EntityKind.CUSTOMER,
-    EntitySlice("services.crud.customers.models", list(customer_routes.routes)),
+    EntitySlice("services.crud.customers.models", list(customer_routes.endpoints)),
 )
 
 INFRA_MODELS = (
+    "services.crud.apikeys.models",
     "services.crud.outbox.models",
     "services.crud.links.models",
     "services.crud.inbound.models",

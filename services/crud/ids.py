@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
+
+ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_ID = re.compile(ID_PATTERN)
 
 
 def new_id() -> str:
@@ -16,3 +20,8 @@ def new_id() -> str:
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)
     return str(uuid.UUID(int=value))
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` has the form of an id this service hands out."""
+    return _ID.match(value) is not None

@@ -6,12 +6,12 @@ from pydantic import AliasChoices, Field, field_validator
 
 from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.crud.sync.rules import ConflictRule, ConflictRules
-from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
 from shared.kinds import EntityKind
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
-class CrudSettings(ServiceSettings):
+class CrudSettings(HttpServiceSettings):
     relay_batch_size: int = Field(
         default=500, ge=1, le=5000, validation_alias=AliasChoices("TWOWAY_RELAY_BATCH_SIZE")
     )
@@ -29,7 +29,11 @@ class CrudSettings(ServiceSettings):
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
-    """Used by the roles without the API (relay, consumers); the API serves ``/metrics``."""
+    """Every role serves ``/metrics`` here, never on the API's own (public) port."""
+    api_key_cache_s: float = Field(
+        default=5.0, ge=0, le=300, validation_alias=AliasChoices("TWOWAY_API_KEY_CACHE_S")
+    )
+    """How long a process trusts a key it checked: a revoked key stops working within this."""
     conflict_rule: ConflictRule = Field(
         default=ConflictRule.LATEST, validation_alias=AliasChoices("TWOWAY_CONFLICT_RULE")
     )

@@ -15,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from services.crud.apikeys.service import Scope, create_key
 from services.crud.app import Roles
 from services.crud.app import create_app as create_crud_app
 from services.crud.settings import CrudSettings
@@ -67,6 +68,9 @@ def _buses(crud: CrudSettings) -> tuple[str, list[Bus]]:
 
 async def run_dev(options: DevOptions) -> None:
     crud_settings = load(CrudSettings)
+    if "metrics_port" not in crud_settings.model_fields_set:
+        # One process: the crud server's /metrics shows every role; off unless asked for.
+        crud_settings = crud_settings.model_copy(update={"metrics_port": 0})
     api_url = f"http://{options.host}:{options.port}"
     webhook_url = f"http://{options.host}:{options.gateway_port}/webhooks/stripe"
     broker_name, (crud_bus, sync_bus, gateway_bus) = _buses(crud_settings)
@@ -77,11 +81,16 @@ async def run_dev(options: DevOptions) -> None:
                 stripe_api_key=fake.api_key,
                 stripe_api_base=fake.url,
             )
-            gateway_settings = load(GatewaySettings, stripe_webhook_secret=fake.webhook_secret)
+            gateway_settings = load(
+                GatewaySettings,
+                stripe_webhook_secret=fake.webhook_secret,
+                stripe_mode="test",
+                metrics_port=0,
+            )
         else:
             sync_settings = load(StripeSyncSettings)
             try:
-                gateway_settings = load(GatewaySettings)
+                gateway_settings = load(GatewaySettings, metrics_port=0)
             except ConfigError:
                 raise ConfigError(
                     "STRIPE_API_KEY is set but STRIPE_WEBHOOK_SECRET is not: run "
@@ -91,17 +100,20 @@ async def run_dev(options: DevOptions) -> None:
         await migrate(crud_settings)
         await init_db(crud_settings.database_url.get_secret_value(), all_model_modules())
         try:
+            _, api_key = await create_key(Scope.WRITE, name="twoway dev")
             crud_app = create_crud_app(
                 crud_settings,
                 Roles(own_database=False, relay=True, inbound=True, sync_results=True),
                 bus=crud_bus,
             )
             gateway_app = create_gateway_app(gateway_settings, bus=gateway_bus)
-            _banner(options, api_url, webhook_url, broker_name, crud_settings, fake)
+            _banner(options, api_url, webhook_url, broker_name, crud_settings, fake, api_key)
             await run_until_signal(
                 [
-                    embedded_server(crud_app, options.host, options.port),
-                    embedded_server(gateway_app, options.host, options.gateway_port),
+                    embedded_server(crud_app, options.host, options.port, crud_settings),
+                    embedded_server(
+                        gateway_app, options.host, options.gateway_port, gateway_settings
+                    ),
                 ],
                 [stripe_sync_main(sync_settings, bus=sync_bus, own_database=False)],
             )
@@ -117,6 +129,7 @@ def _banner(
     broker_name: str,
     crud: CrudSettings,
     fake: FakeStripe | None,
+    api_key: str,
 ) -> None:
     database = crud.database_url.get_secret_value()
     if "database_url" in crud.model_fields_set:
@@ -126,15 +139,18 @@ def _banner(
     _say(f"  webhooks        {webhook_url}")
     _say(f"  database        {database}")
     _say(f"  broker          {broker_name}")
+    _say(f"  API key         {api_key}   (write scope, made for this run)")
+    auth = '-H "Authorization: Bearer $TWOWAY_API_KEY"'
     if fake is not None:
         _say(f"  fake Stripe     {fake.url}   (localstripe, API key {fake.api_key})")
         _say()
         _say("Try it:")
-        _say(f"  curl -s -XPOST {api_url}/customers -H 'content-type: application/json' \\")
+        _say(f"  export TWOWAY_API_KEY={api_key}")
+        _say(f"  curl -s -XPOST {api_url}/customers {auth} -H 'content-type: application/json' \\")
         _say('       -d \'{"name": "Ada", "email": "ada@example.com"}\'')
         _say(f"  curl -s {fake.url}/v1/customers -u {fake.api_key}:   # it is in Stripe")
         _say(f"  curl -s {fake.url}/v1/customers/<cus_id> -u {fake.api_key}: -d name=Grace")
-        _say(f"  curl -s {api_url}/customers                          # and back here")
+        _say(f"  curl -s {api_url}/customers {auth}   # and back here")
     else:
         _say("  Stripe          the real API (STRIPE_API_KEY)")
         _say(f"  forward webhooks with: stripe listen --forward-to {webhook_url}")

@@ -21,9 +21,10 @@ from tortoise.exceptions import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# MySQL/MariaDB error codes worth retrying the whole transaction for: server gone away, lost
-# connection, deadlock, lock wait timeout.
-TRANSIENT_MYSQL_CODES = frozenset({2006, 2013, 1213, 1205})
+# MySQL/MariaDB error codes worth retrying the whole transaction for: the server cannot be
+# reached (2002, 2003), is shutting down (1053) or went away (2006, 2013, 2055, 1927: the
+# connection was killed), deadlock (1213), lock wait timeout (1205).
+TRANSIENT_MYSQL_CODES = frozenset({2002, 2003, 2006, 2013, 2055, 1053, 1927, 1213, 1205})
 
 _MYSQL_POOL_DEFAULTS = {"maxsize": "20", "pool_recycle": "300", "connect_timeout": "5"}
 
@@ -63,14 +64,24 @@ async def close_db() -> None:
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBConnectionError | TransactionManagementError):
         return True
-    if isinstance(exc, OperationalError):
-        cause = exc.__cause__ or exc
-        args = getattr(cause, "args", ())
-        if args and isinstance(args[0], int):
-            return args[0] in TRANSIENT_MYSQL_CODES
+    if isinstance(exc, OperationalError | pymysql.err.OperationalError):
+        code = _mysql_code(exc)
+        if code is not None:
+            return code in TRANSIENT_MYSQL_CODES
         text = str(exc).lower()
         return "lost connection" in text or "gone away" in text or "deadlock" in text
-    return isinstance(exc, ConnectionError | OSError)
+    return isinstance(exc, ConnectionError | OSError | pymysql.err.InterfaceError)
+
+
+def _mysql_code(exc: BaseException) -> int | None:
+    """The server's error code, from the driver's exception or the ORM's wrapping of it."""
+    wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    for candidate in (exc, wrapped, exc.__cause__, exc.__context__):
+        if isinstance(candidate, pymysql.err.Error) and candidate.args:
+            code = candidate.args[0]
+            if isinstance(code, int):
+                return code
+    return None
 
 
 async def retry_transient(

@@ -9,17 +9,16 @@ import asyncio
 import signal
 from collections.abc import Awaitable
 
-import uvicorn
 from starlette.applications import Starlette
 
-from services.runtime.http import EmbeddedServer
+from services.runtime.http import EmbeddedServer, server_config
+from services.runtime.settings import HttpServiceSettings
 
 
-def embedded_server(app: Starlette, host: str, port: int) -> EmbeddedServer:
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
-    )
-    return EmbeddedServer(config)
+def embedded_server(
+    app: Starlette, host: str, port: int, settings: HttpServiceSettings
+) -> EmbeddedServer:
+    return EmbeddedServer(server_config(app, host, port, settings))
 
 
 async def run_until_signal(

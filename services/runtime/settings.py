@@ -24,6 +24,26 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line fit for a terminal."""
 
 
+# Characters that end the user-info part of a URL early; a password may well contain them.
+_USERINFO_BREAKERS = {c: f"%{ord(c):02X}" for c in "/?#@[] "}
+
+
+def encode_userinfo(url: str) -> str:
+    """``scheme://user:pa/ss@host/...`` -> ``scheme://user:pa%2Fss@host/...``.
+
+    The user info runs to the LAST ``@``: a raw ``/``, ``?`` or ``#`` in a password would
+    otherwise end it there, leaving part of the password to be read as a port or a path (and to
+    be echoed in an error message). Already-encoded parts (``%2F``) are left as they are.
+    """
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, location = rest.rpartition("@")
+    if not sep or not at:
+        return url
+    user, colon, password = userinfo.partition(":")
+    encode = str.maketrans(_USERINFO_BREAKERS)
+    return f"{scheme}://{user.translate(encode)}{colon}{password.translate(encode)}@{location}"
+
+
 def normalize_database_url(value: str) -> str:
     """Accept Tortoise-style and SQLAlchemy-style URLs; return the Tortoise form.
 
@@ -36,11 +56,15 @@ def normalize_database_url(value: str) -> str:
         raise ValueError("must look like mysql://user:pass@host:3306/db or sqlite://path")
     base = scheme.split("+", 1)[0].lower()
     if base in ("mysql", "mariadb"):
-        url = f"mysql://{rest}"
+        url = encode_userinfo(f"mysql://{rest}")
         parts = urlsplit(url)
         if not parts.hostname or not parts.path.strip("/"):
             raise ValueError("a MySQL URL needs a host and a database name")
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            # urllib's own message quotes the text it read as a port.
+            raise ValueError("the port must be a number from 0 to 65535") from None
         return url
     if base == "sqlite":
         return f"sqlite://{rest or ':memory:'}"
@@ -74,12 +98,31 @@ class ServiceSettings(BaseSettings):
     def _amqp_url(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         if isinstance(raw, str):
+            url = encode_userinfo(raw.strip())
             # The publisher's own reading of the URL, so what passes here also connects.
             try:
-                parse_url(raw)
+                parse_url(url)
             except ValueError:
                 raise ValueError("must look like amqp://user:pass@host:5672/vhost") from None
+            return SecretStr(url)
         return value
+
+
+class HttpServiceSettings(ServiceSettings):
+    """A service with an HTTP port: how much a client may hold of it, and for how long."""
+
+    http_max_concurrency: int = Field(
+        default=200, ge=1, le=100_000, validation_alias=AliasChoices("TWOWAY_HTTP_MAX_CONCURRENCY")
+    )
+    """Connections (or requests in progress) per process; past it, 503 at once."""
+    http_keepalive_s: int = Field(
+        default=5, ge=1, le=300, validation_alias=AliasChoices("TWOWAY_HTTP_KEEPALIVE_S")
+    )
+    """An idle connection, or one whose request head has not arrived in full, is closed then."""
+    http_body_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, validation_alias=AliasChoices("TWOWAY_HTTP_BODY_TIMEOUT_S")
+    )
+    """A request body not received in full this long after its head gets 408."""
 
 
 S = TypeVar("S", bound=BaseSettings)

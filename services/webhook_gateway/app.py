@@ -6,13 +6,18 @@ A delivery is verified, normalized and published with confirms before it is answ
 |--------------------------------------------|--------|
 | commands published and confirmed            | 200    |
 | an event type twoway does not handle        | 200, nothing published |
+| authentic, but not this deployment's        | 200, nothing published (see below) |
 | missing/bad/expired signature, bad JSON     | 400, nothing published |
+| body not received within the deadline       | 408    |
 | body over the limit                         | 413    |
 | broker down or a publish not confirmed      | 503, so the provider delivers it again |
 
 Every delivery counts once in ``twoway_webhooks_total{provider,outcome}``: ``accepted``,
-``ignored``, or the error code of the answer (``bad_signature``, ``malformed_payload``,
-``payload_too_large``, ``broker_unavailable``).
+``ignored``, the reason an authentic event is not ours (``livemode_mismatch``,
+``unknown_account``), or the error code of the answer (``bad_signature``,
+``malformed_payload``, ``body_timeout``, ``payload_too_large``, ``broker_unavailable``).
+
+``/metrics`` is served on ``TWOWAY_METRICS_PORT``, never on the public webhook port.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from starlette.routing import Route
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus, BusError, OutgoingMessage
-from services.runtime.http import BodyTooLarge, read_limited_body
-from services.runtime.metrics import WEBHOOKS, metrics_endpoint
+from services.runtime.http import BodyTimeout, BodyTooLarge, read_limited_body
+from services.runtime.metrics import WEBHOOKS, serve_metrics
 from services.webhook_gateway.providers import PROVIDERS
 from services.webhook_gateway.providers.base import WebhookProvider, WebhookRejected
 from services.webhook_gateway.settings import GatewaySettings
@@ -40,10 +45,12 @@ from shared.topology import COMMANDS_EXCHANGE
 log = logging.getLogger(__name__)
 
 
-def rejected(status: int, code: str, message: str) -> tuple[str, Response]:
+def rejected(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> tuple[str, Response]:
     """An error answer, and its code as the delivery's outcome."""
     body = {"error": {"code": code, "message": message}}
-    return code, JSONResponse(body, status_code=status)
+    return code, JSONResponse(body, status_code=status, headers=headers)
 
 
 def webhook_endpoint(
@@ -64,9 +71,15 @@ def webhook_endpoint(
             return rejected(
                 413, "payload_too_large", f"the body is over {settings.max_body_bytes} bytes"
             )
+        except BodyTimeout:
+            # Closing: the rest of the slow upload would otherwise still hold the connection.
+            return rejected(
+                408, "body_timeout", "the body did not arrive in time", {"Connection": "close"}
+            )
         try:
             event = provider.verify(body, request.headers)
-            commands = provider.normalize(event)
+            reason = provider.out_of_scope(event)
+            commands = provider.normalize(event) if reason is None else []
         except WebhookRejected as exc:
             log.warning(
                 "webhook rejected",
@@ -74,6 +87,11 @@ def webhook_endpoint(
             )
             return rejected(exc.status, exc.code, str(exc))
         context = {"provider": name, "event_id": event.get("id")}
+        if reason is not None:
+            log.warning(
+                "webhook ignored: not this deployment's", extra={**context, "reason": reason}
+            )
+            return reason, JSONResponse({"status": "ignored", "reason": reason})
         if not commands:
             log.debug("webhook ignored", extra={**context, "type": event.get("type")})
             return "ignored", JSONResponse({"status": "ignored"})
@@ -120,7 +138,10 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
             # Start anyway: deliveries get 503 (and are redelivered) until the broker is back.
             log.warning("broker unavailable at start-up: %s", exc)
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.metrics_port:
+                    await stack.enter_async_context(serve_metrics(settings.metrics_port))
+                yield
         finally:
             await state["bus"].close()
 
@@ -134,7 +155,6 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     for name, factory in PROVIDERS.items():
         endpoint = webhook_endpoint(factory(settings), lambda: state["bus"], settings)

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Literal
 
-from services.runtime.settings import ServiceSettings
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+
+from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
+StripeMode = Literal["test", "live"]
+_TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 
-class GatewaySettings(ServiceSettings):
+
+def split_list(value: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` -> ``("a", "b", "c")``."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class GatewaySettings(HttpServiceSettings):
     stripe_webhook_secret: SecretStr = Field(
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "WEBHOOK_SECRET"), min_length=1
     )
+    """One secret, or several separated by commas: a delivery signed with any of them is
+    authentic, so a secret can be rotated with overlap."""
+    stripe_mode: StripeMode | None = Field(
+        default=None, validation_alias=AliasChoices("TWOWAY_STRIPE_MODE")
+    )
+    """Events of the other mode (``livemode``) are ignored. Defaults from the key's prefix."""
+    # Read only for its prefix (test or live): the gateway never calls Stripe.
+    stripe_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("STRIPE_API_KEY", "STRIPE_RESTRICTED_KEY")
+    )
+    stripe_connect_accounts: str = Field(
+        default="", validation_alias=AliasChoices("TWOWAY_STRIPE_CONNECT_ACCOUNTS")
+    )
+    """Connected accounts (``acct_...``, comma-separated) whose events are applied; events of
+    any other account are ignored. Empty: only the platform account's own events."""
     webhook_tolerance_s: int = Field(
         default=300, ge=1, validation_alias=AliasChoices("TWOWAY_WEBHOOK_TOLERANCE_S")
     )
@@ -21,7 +46,37 @@ class GatewaySettings(ServiceSettings):
     publish_timeout_s: float = Field(
         default=5.0, gt=0, validation_alias=AliasChoices("TWOWAY_WEBHOOK_PUBLISH_TIMEOUT_S")
     )
+    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    """``/metrics`` is served here, never on the public webhook port."""
     # The gateway declares the whole topology like every service; its retry tiers must match.
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _some_secret(cls, value: SecretStr) -> SecretStr:
+        if not split_list(value.get_secret_value()):
+            raise ValueError("must hold at least one secret (comma-separated for several)")
+        return value
+
+    @model_validator(mode="after")
+    def _mode_known(self) -> GatewaySettings:
+        if self.stripe_mode is None:
+            if self.stripe_api_key is None:
+                raise ValueError(
+                    "TWOWAY_STRIPE_MODE: set test or live (no STRIPE_API_KEY to tell it from)"
+                )
+            key = self.stripe_api_key.get_secret_value()
+            self.stripe_mode = "test" if key.startswith(_TEST_KEY_PREFIXES) else "live"
+        return self
+
+    @property
+    def webhook_secrets(self) -> tuple[SecretStr, ...]:
+        return tuple(
+            SecretStr(s) for s in split_list(self.stripe_webhook_secret.get_secret_value())
+        )
+
+    @property
+    def connect_accounts(self) -> frozenset[str]:
+        return frozenset(split_list(self.stripe_connect_accounts))

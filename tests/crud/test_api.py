@@ -44,10 +44,14 @@ async def test_create_get_update_delete_round_trip(crud: httpx.AsyncClient) -> N
     assert patched.json()["email"] == ADA["email"]
     assert patched.headers["etag"] == '"2"'
 
-    deleted = await crud.delete(f"/customers/{created['id']}")
+    unguarded = await crud.delete(f"/customers/{created['id']}")
+    assert unguarded.status_code == 428
+    assert unguarded.json()["error"]["code"] == "precondition_required"
+    deleted = await crud.delete(f"/customers/{created['id']}", headers={"If-Match": '"2"'})
     assert deleted.status_code == 204
     assert (await crud.get(f"/customers/{created['id']}")).status_code == 404
-    assert (await crud.delete(f"/customers/{created['id']}")).status_code == 404
+    gone = await crud.delete(f"/customers/{created['id']}", headers={"If-Match": "*"})
+    assert gone.status_code == 404
 
 
 async def test_patch_that_changes_nothing_keeps_the_version_and_writes_no_event(

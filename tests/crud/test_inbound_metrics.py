@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
-from tests.scrape import delta, scrape
+from tests.scrape import delta, metrics_url, scrape
 from tests.webhook_gateway.events import customer_event, post_signed
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
@@ -17,7 +17,7 @@ COMMANDS = "twoway_inbound_commands_total"
 async def test_a_redelivered_event_counts_as_applied_then_duplicate(
     crud_inbound: httpx.AsyncClient, gateway: httpx.AsyncClient
 ) -> None:
-    before = await scrape(crud_inbound)
+    before = await scrape(crud_inbound, metrics_url(crud_inbound))
     event = customer_event("customer.created", "cus_m1", email="m1@example.com")
     for _ in range(2):  # Stripe delivers at least once
         assert (await post_signed(gateway, event)).status_code == 200
@@ -26,11 +26,11 @@ async def test_a_redelivered_event_counts_as_applied_then_duplicate(
         return delta(before, after, COMMANDS, provider="stripe", result=result)
 
     async def both_settled() -> bool:
-        after = await scrape(crud_inbound)
+        after = await scrape(crud_inbound, metrics_url(crud_inbound))
         return counted(after, "applied") + counted(after, "duplicate") >= 2
 
     assert await eventually(both_settled)
-    after = await scrape(crud_inbound)
+    after = await scrape(crud_inbound, metrics_url(crud_inbound))
     assert counted(after, "applied") == 1
     assert counted(after, "duplicate") == 1
     assert counted(after, "stale") == 0

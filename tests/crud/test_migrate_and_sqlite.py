@@ -61,6 +61,7 @@ async def test_twoway_crud_on_the_sqlite_default(
         k: v for k, v in os.environ.items() if k not in ("TWOWAY_DATABASE_URL", "SQL_ENGINE_URI")
     }
     env["TWOWAY_AMQP_URL"] = test_vhost
+    env["TWOWAY_METRICS_PORT"] = "0"
     assert (
         subprocess.run(
             [sys.executable, "-m", "services.cli", "migrate"],
@@ -71,6 +72,15 @@ async def test_twoway_crud_on_the_sqlite_default(
         ).returncode
         == 0
     )
+    key = subprocess.run(
+        [sys.executable, "-m", "services.cli", "apikey", "create", "--scope", "write"],
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     port = free_port()
     tap = await broker.tap()
     proc = subprocess.Popen(
@@ -81,7 +91,9 @@ async def test_twoway_crud_on_the_sqlite_default(
         stderr=subprocess.PIPE,
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             for _ in range(100):
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get("/healthz")).status_code == 200:

@@ -45,7 +45,7 @@ async def test_every_api_write_reaches_the_exchange_as_a_versioned_envelope(
     tap = await broker.tap()
     created = (await crud.post("/customers", json={"name": "A", "email": "a@x.io"})).json()
     await crud.patch(f"/customers/{created['id']}", json={"name": "B"})
-    await crud.delete(f"/customers/{created['id']}")
+    await crud.delete(f"/customers/{created['id']}", headers={"If-Match": '"2"'})
     messages = await tap.collect(3)
     assert [m.routing_key for m in messages] == [
         "customer.created",

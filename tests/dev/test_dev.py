@@ -85,11 +85,15 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
         assert match, banner
         fake_port = int(match.group(1))
         fake = f"http://127.0.0.1:{fake_port}"
+        key = re.search(r"API key\s+(tw_\S+)", banner)
+        assert key, banner
+        auth = {"Authorization": f"Bearer {key.group(1)}"}
         async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", headers=auth) as api,
             httpx.AsyncClient(base_url=fake, auth=FAKE_KEY) as stripe,
         ):
             await wait_for(lambda: _healthy(api))
+            assert (await api.get("/customers", headers={"Authorization": ""})).status_code == 401
             created = await api.post("/customers", json={"name": "Ada", "email": "ada@x.io"})
             assert created.status_code == 201
             local_id = created.json()["id"]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from services.crud.app import Roles, create_app
+from services.crud.app import Roles
 from services.crud.entities import model_modules
 from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
@@ -26,7 +26,13 @@ from services.stripe_sync.main import main as stripe_sync_main
 from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.topology import WORK_QUEUES
-from tests.conftest import TEST_RETRY_DELAYS_MS, WEBHOOK_SECRET, Broker, serve, truncate_all
+from tests.conftest import (
+    TEST_RETRY_DELAYS_MS,
+    WEBHOOK_SECRET,
+    Broker,
+    crud_with,
+    truncate_all,
+)
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.webhook_gateway.events import webhook_url
 
@@ -79,12 +85,18 @@ class Snapshot:
 class System:
     """The running services, and the means to tell when they have all gone quiet."""
 
-    def __init__(self, api: httpx.AsyncClient, fake: FakeStripe, broker: Broker) -> None:
+    def __init__(
+        self,
+        api: httpx.AsyncClient,
+        fake: FakeStripe,
+        broker: Broker,
+        retry_delays_ms: tuple[int, ...] = TEST_RETRY_DELAYS_MS,
+    ) -> None:
         self.api = api
         self.fake = fake
         self.broker = broker
         self.queues = [w.name for w in WORK_QUEUES]
-        self.waiting = [w.retry_queue(d) for w in WORK_QUEUES for d in TEST_RETRY_DELAYS_MS]
+        self.waiting = [w.retry_queue(d) for w in WORK_QUEUES for d in retry_delays_ms]
         # Handlers cut short by earlier tests' shutdowns never settle: count from here.
         self._consumed0 = [_counter("twoway_messages_consumed_total", q) for q in self.queues]
         self._settled0 = [_counter("twoway_messages_settled_total", q) for q in self.queues]
@@ -145,13 +157,12 @@ async def system(
         stripe_api_key=API_KEY,
         stripe_api_base=fake_stripe.url,
         stripe_timeout_s=2.0,
-        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        retry_delays_ms=settings.retry_delays_ms,
     )
     roles = Roles(own_database=False, inbound=True, sync_results=True)
-    app = create_app(settings, roles)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as api:
+    async with crud_with(settings, roles) as api:
         worker = asyncio.create_task(stripe_sync_main(sync_settings, own_database=False))
-        system = System(api, fake_stripe, broker)
+        system = System(api, fake_stripe, broker, settings.retry_delays_ms)
         try:
             yield system
             # Whatever a failed test left moving settles before the services stop.

@@ -23,7 +23,7 @@ from services.crud.sync.rules import ConflictRule
 from tests.conftest import Broker, eventually
 from tests.e2e.conftest import System, stripe_state
 from tests.e2e.test_loop_freedom import assert_in_step, customer_events, linked_customer
-from tests.scrape import delta, scrape
+from tests.scrape import delta, metrics_url, scrape
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [
@@ -91,7 +91,7 @@ async def test_disjoint_concurrent_edits_both_survive_on_both_sides(system: Syst
 
 async def test_same_field_concurrent_edit_ends_equal_with_one_conflict(system: System) -> None:
     customer, external_id = await linked_customer(system)
-    before = await scrape(system.api)
+    before = await scrape(system.api, metrics_url(system.api))
     system.fake.hold()
     await system.api.patch(f"/customers/{customer['id']}", json={"name": "Ada (app)"})
     await system.fake.held(1)
@@ -110,7 +110,8 @@ async def test_same_field_concurrent_edit_ends_equal_with_one_conflict(system: S
     assert final["name"] == conflict["value"] == "Ada (dashboard)"
     assert conflict["app_changed_at"] and conflict["provider_changed_at"]
     labels = {"entity": "customer", "provider": "stripe", "winner": "provider"}
-    assert delta(before, await scrape(system.api), "twoway_conflicts_total", **labels) == 1
+    after = await scrape(system.api, metrics_url(system.api))
+    assert delta(before, after, "twoway_conflicts_total", **labels) == 1
 
 
 @pytest.mark.parametrize("rule", [ConflictRule.APP], ids=["app-wins"])

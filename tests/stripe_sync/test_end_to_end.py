@@ -69,5 +69,6 @@ async def test_customer_lifecycle_reaches_stripe_and_status_follows(
     assert stripe_customers()[stripe_customer.id].name == "Ada Lovelace"
     assert await listed(client, "failed") == []
 
-    assert (await client.delete(f"/customers/{customer_id}")).status_code == 204
+    deleted = await client.delete(f"/customers/{customer_id}", headers={"If-Match": "*"})
+    assert deleted.status_code == 204
     await eventually(lambda: stripe_customers() == {})

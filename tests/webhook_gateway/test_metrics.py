@@ -1,4 +1,4 @@
-"""The gateway's /metrics: every delivery counted once, by outcome."""
+"""The gateway's /metrics: every delivery counted once, by outcome, on a port of its own."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import Broker
-from tests.scrape import delta, scrape
+from services.webhook_gateway.app import create_app
+from services.webhook_gateway.settings import GatewaySettings
+from tests.conftest import Broker, serve
+from tests.scrape import delta, free_port, scrape
 from tests.webhook_gateway.events import customer_event, post_signed
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -17,17 +19,27 @@ WEBHOOKS = "twoway_webhooks_total"
 
 
 async def test_deliveries_are_counted_by_outcome(
-    gateway: httpx.AsyncClient, broker: Broker
+    gateway_settings: GatewaySettings, broker: Broker
 ) -> None:
-    before = await scrape(gateway)
-    for _ in range(2):
-        assert (await post_signed(gateway, customer_event())).status_code == 200
-    bad = await post_signed(gateway, customer_event(), secret="whsec_someone_else")
-    assert bad.status_code == 400
-    assert (await post_signed(gateway, b"{not json")).status_code == 400
-    ignored = {"id": "evt_x", "type": "invoice.paid", "created": int(time.time()), "data": {}}
-    assert (await post_signed(gateway, ignored)).status_code == 200
-    after = await scrape(gateway)
+    port = free_port()
+    settings = gateway_settings.model_copy(update={"metrics_port": port})
+    async with (
+        serve(create_app(settings), settings) as url,
+        httpx.AsyncClient(base_url=url) as gateway,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as metrics,
+    ):
+        assert (await gateway.get("/metrics")).status_code == 404  # not on the public port
+        before = await scrape(metrics)
+        for _ in range(2):
+            assert (await post_signed(gateway, customer_event())).status_code == 200
+        bad = await post_signed(gateway, customer_event(), secret="whsec_someone_else")
+        assert bad.status_code == 400
+        assert (await post_signed(gateway, b"{not json")).status_code == 400
+        ignored = {"id": "evt_x", "type": "invoice.paid", "created": int(time.time()), "data": {}}
+        assert (await post_signed(gateway, ignored)).status_code == 200
+        live = {**customer_event(), "livemode": True}
+        assert (await post_signed(gateway, live)).status_code == 200
+        after = await scrape(metrics)
 
     def counted(outcome: str) -> float:
         return delta(before, after, WEBHOOKS, provider="stripe", outcome=outcome)
@@ -36,4 +48,5 @@ async def test_deliveries_are_counted_by_outcome(
     assert counted("bad_signature") == 1
     assert counted("malformed_payload") == 1
     assert counted("ignored") == 1
+    assert counted("livemode_mismatch") == 1
     assert counted("broker_unavailable") == 0

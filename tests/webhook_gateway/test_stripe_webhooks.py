@@ -185,6 +185,7 @@ async def test_secret_setting_names_and_secrecy(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("TWOWAY_STRIPE_MODE", "test")
     monkeypatch.setenv("WEBHOOK_SECRET", "whsec_from_the_seed_design")
     settings = GatewaySettings()
     assert settings.stripe_webhook_secret.get_secret_value() == "whsec_from_the_seed_design"

@@ -6,10 +6,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from services.crud.customers import schemas
 from services.crud.customers.models import Customer
-from services.crud.customers.schemas import CustomerCreate, CustomerPatch
 from services.crud.customers.service import (
     CustomerService,
     DuplicateEmail,
@@ -17,17 +16,11 @@ from services.crud.customers.service import (
     VersionMismatch,
     snapshot,
 )
-from services.crud.http import ApiError, etag, if_match_version, parse_body
-from services.crud.sync.status import (
-    SYNC_STATUSES,
-    ids_with_status,
-    sync_blocks,
-    unsynced_blocks,
-)
+from services.crud.http import ApiError, etag, if_match_version, parse_body, parse_query
+from services.crud.ids import is_id
+from services.crud.openapi import Endpoint
+from services.crud.sync.status import ids_with_status, sync_blocks, unsynced_blocks
 from shared.kinds import EntityKind, Provider
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 def render(customer: Customer) -> dict[str, Any]:
@@ -57,7 +50,15 @@ def _service(request: Request) -> CustomerService:
 
 
 def _not_found(customer_id: str) -> ApiError:
-    return ApiError(404, "not_found", f"no customer {customer_id!r}")
+    return ApiError(404, "not_found", f"no customer {customer_id[:64]!r}")
+
+
+def _customer_id(request: Request) -> str:
+    """The id in the path; one of a form this API never hands out is a 404 at once."""
+    customer_id: str = request.path_params["customer_id"]
+    if not is_id(customer_id):
+        raise _not_found(customer_id)
+    return customer_id
 
 
 async def _write(request: Request, call: Any) -> Any:
@@ -80,90 +81,107 @@ async def _write(request: Request, call: Any) -> Any:
 
 
 async def create_customer(request: Request) -> Response:
-    body = await parse_body(request, CustomerCreate)
+    body = await parse_body(request, schemas.CustomerCreate)
     customer = await _write(request, _service(request).create(body.model_dump()))
     return created_response(customer)
 
 
 async def get_customer(request: Request) -> Response:
-    customer_id = request.path_params["customer_id"]
+    customer_id = _customer_id(request)
     customer = await Customer.get_or_none(id=customer_id)
     if customer is None:
         raise _not_found(customer_id)
     return await customer_response(customer)
 
 
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(
-            422,
-            "validation_error",
-            "limit is out of range",
-            {"limit": f"must be an integer from 1 to {MAX_LIMIT}"},
-        )
-    return int(raw)
-
-
 async def list_customers(request: Request) -> Response:
-    limit = _limit(request)
+    params = parse_query(request, schemas.CustomerListQuery)
     query = Customer.all().order_by("id")
-    cursor = request.query_params.get("cursor")
-    if cursor:
-        if len(cursor) > 36:
-            raise ApiError(
-                422,
-                "validation_error",
-                "cursor is invalid",
-                {"cursor": "is not a cursor this API returned"},
-            )
-        query = query.filter(id__gt=cursor)
-    sync_status = request.query_params.get("sync_status")
-    if sync_status is not None:
-        if sync_status not in SYNC_STATUSES:
-            raise ApiError(
-                422,
-                "validation_error",
-                "sync_status is invalid",
-                {"sync_status": f"must be one of {', '.join(SYNC_STATUSES)}"},
-            )
+    if params.cursor is not None:
+        query = query.filter(id__gt=params.cursor)
+    if params.sync_status is not None:
         ids = await ids_with_status(
             Customer._meta.db_table,
             EntityKind.CUSTOMER,
             Provider.STRIPE,
-            sync_status,
-            cursor or None,
-            limit + 1,
+            params.sync_status,
+            params.cursor,
+            params.limit + 1,
         )
         query = query.filter(id__in=ids)
-    rows = await query.limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = page[-1].id if len(rows) > limit else None
+    rows = await query.limit(params.limit + 1)
+    page = rows[: params.limit]
+    next_cursor = page[-1].id if len(rows) > params.limit else None
     return JSONResponse({"data": await render_all(page), "next_cursor": next_cursor})
 
 
 async def patch_customer(request: Request) -> Response:
+    customer_id = _customer_id(request)
+    body = await parse_body(request, schemas.CustomerPatch)
     expected = if_match_version(request)
-    body = await parse_body(request, CustomerPatch)
     customer = await _write(
-        request,
-        _service(request).update(request.path_params["customer_id"], body.changes(), expected),
+        request, _service(request).update(customer_id, body.changes(), expected)
     )
     return await customer_response(customer)
 
 
 async def delete_customer(request: Request) -> Response:
-    expected = if_match_version(request)
-    await _write(request, _service(request).delete(request.path_params["customer_id"], expected))
+    # Required: a delete reaches Stripe, where it cancels the customer's subscriptions.
+    customer_id = _customer_id(request)
+    expected = if_match_version(request, required=True)
+    await _write(request, _service(request).delete(customer_id, expected))
     return Response(status_code=204)
 
 
-routes = [
-    Route("/customers", create_customer, methods=["POST"]),
-    Route("/customers", list_customers, methods=["GET"]),
-    Route("/customers/{customer_id}", get_customer, methods=["GET"]),
-    Route("/customers/{customer_id}", patch_customer, methods=["PATCH"]),
-    Route("/customers/{customer_id}", delete_customer, methods=["DELETE"]),
+_BODY_ERRORS = (400, 408, 413, 415, 422)
+endpoints = [
+    Endpoint(
+        "POST",
+        "/customers",
+        create_customer,
+        "create a customer",
+        ok=201,
+        returns=schemas.Customer,
+        body=schemas.CustomerCreate,
+        etag=True,
+        errors=(*_BODY_ERRORS, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/customers",
+        list_customers,
+        "list customers, oldest first",
+        returns=schemas.CustomerPage,
+        query=schemas.CustomerListQuery,
+        errors=(422,),
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}",
+        get_customer,
+        "one customer",
+        returns=schemas.Customer,
+        etag=True,
+        errors=(404,),
+    ),
+    Endpoint(
+        "PATCH",
+        "/customers/{customer_id}",
+        patch_customer,
+        "change some fields",
+        returns=schemas.Customer,
+        body=schemas.CustomerPatch,
+        if_match="optional",
+        etag=True,
+        errors=(*_BODY_ERRORS, 404, 409, 412),
+    ),
+    Endpoint(
+        "DELETE",
+        "/customers/{customer_id}",
+        delete_customer,
+        "delete a customer (and, through the sync, at Stripe)",
+        ok=204,
+        if_match="required",
+        errors=(404, 412, 428),
+    ),
 ]

@@ -1,55 +1,19 @@
-"""Request bodies of the customer API. Limits follow what Stripe accepts, so that a customer
-the API took never fails later, in the sync, for a reason the user could have been told now."""
+"""Request and response bodies of the customer API. Field limits are Stripe's (see
+``services.crud.validators``), so that a customer the API took never fails later, in the sync,
+for a reason the user could have been told now."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^[0-9+()\-. ]{3,40}$")
+from services.crud.api_schemas import SyncBlock, SyncState
+from services.crud.ids import ID_PATTERN
+from services.crud.validators import Email, Metadata, Name, Phone, omitted_if_null
 
-
-def _name(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.match(value):
-        raise ValueError("is not a valid email address")
-    return value
-
-
-def _phone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not _PHONE.match(value):
-        raise ValueError("is not a valid phone number (digits, spaces, + - . ( ) only)")
-    return value
-
-
-def _metadata(value: dict[str, str]) -> dict[str, str]:
-    if len(value) > 50:
-        raise ValueError("at most 50 keys")
-    for key, item in value.items():
-        if not key or len(key) > 40 or "[" in key or "]" in key:
-            raise ValueError(f"key {key!r} must be 1-40 characters without square brackets")
-        if len(item) > 500:
-            raise ValueError(f"value of {key!r} is longer than 500 characters")
-    return value
-
-
-Name = Annotated[StrictStr, Field(max_length=200), AfterValidator(_name)]
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
-Phone = Annotated[StrictStr | None, AfterValidator(_phone)]
-Metadata = Annotated[dict[StrictStr, StrictStr], AfterValidator(_metadata)]
+CustomerId = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class CustomerCreate(BaseModel):
@@ -66,10 +30,10 @@ class CustomerPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
-    email: Email | None = None
+    name: Name | None = Field(default=None, json_schema_extra=omitted_if_null)
+    email: Email | None = Field(default=None, json_schema_extra=omitted_if_null)
     phone: Phone = None
-    metadata: Metadata | None = None
+    metadata: Metadata | None = Field(default=None, json_schema_extra=omitted_if_null)
 
     @field_validator("name", "email", "metadata")
     @classmethod
@@ -81,3 +45,36 @@ class CustomerPatch(BaseModel):
 
     def changes(self) -> dict[str, object]:
         return self.model_dump(exclude_unset=True)
+
+
+class CustomerListQuery(BaseModel):
+    """``GET /customers`` query parameters; others are ignored."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: CustomerId | None = Field(
+        default=None,
+        description="`next_cursor` of the previous page",
+        json_schema_extra=omitted_if_null,
+    )
+    sync_status: SyncState | None = Field(
+        default=None,
+        description="only the customers in this sync state at Stripe",
+        json_schema_extra=omitted_if_null,
+    )
+
+
+class Customer(BaseModel):
+    id: CustomerId
+    name: str
+    email: str
+    phone: str | None
+    metadata: dict[str, str]
+    version: int = Field(ge=1, description="starts at 1, one more per change")
+    created_at: datetime
+    updated_at: datetime
+    sync: dict[str, SyncBlock] = Field(description="the customer's state at each provider")
+
+
+class CustomerPage(BaseModel):
+    data: list[Customer]
+    next_cursor: CustomerId | None = Field(description="pass as `cursor` for the next page")

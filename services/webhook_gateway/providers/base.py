@@ -45,3 +45,8 @@ class WebhookProvider(ABC):
     @abstractmethod
     def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
         """The commands a verified event asks for; none for event types twoway ignores."""
+
+    def out_of_scope(self, event: Mapping[str, Any]) -> str | None:
+        """Why an authentic event is not this deployment's (answered 2xx and ignored), as a
+        short word for logs and metrics; None when it is."""
+        return None

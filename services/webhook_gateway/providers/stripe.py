@@ -17,6 +17,7 @@ from services.webhook_gateway.providers.base import (
     MalformedPayload,
     WebhookProvider,
 )
+from services.webhook_gateway.providers.stripe_scope import out_of_scope
 from services.webhook_gateway.settings import GatewaySettings
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY, event_id_of_key
 from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
@@ -31,28 +32,32 @@ DELETE_TYPE = "customer.deleted"
 class StripeWebhooks(WebhookProvider):
     provider = Provider.STRIPE
 
-    def __init__(self, secret: SecretStr, tolerance_s: int = 300) -> None:
-        self._secret = secret
+    def __init__(
+        self,
+        secrets: Sequence[SecretStr],
+        tolerance_s: int = 300,
+        live: bool = False,
+        accounts: frozenset[str] = frozenset(),
+    ) -> None:
+        if not secrets:
+            raise ValueError("at least one webhook secret is needed")
+        self._secrets = tuple(secrets)
         self._tolerance_s = tolerance_s
+        self._live = live
+        self._accounts = accounts
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Mapping[str, Any]:
         header = headers.get(SIGNATURE_HEADER)
-        try:
-            stripe.WebhookSignature.verify_header(
-                body, header, self._secret.get_secret_value(), self._tolerance_s
-            )
-        except stripe.SignatureVerificationError as exc:
-            raise BadSignature(_first_sentence(str(exc))) from None
-        except UnicodeDecodeError:
-            raise BadSignature(
-                "the body is not UTF-8, so it cannot carry a valid signature"
-            ) from None
+        if header is not None and not header.isascii():
+            # The SDK's constant-time compare raises TypeError on non-ASCII text.
+            raise BadSignature("the signature header is not ASCII")
+        self._verify_signature(body, header)
         # The SDK bounds only the past; a timestamp far in the future is as suspect.
         if _timestamp(header) > time.time() + self._tolerance_s:
             raise BadSignature("the signature's timestamp is in the future")
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedPayload("the body is not valid JSON") from None
         if not isinstance(event, dict):
             raise MalformedPayload("the body is not a JSON object")
@@ -60,6 +65,26 @@ class StripeWebhooks(WebhookProvider):
         _require(event, "type", str)
         _require(event, "created", int)
         return event
+
+    def _verify_signature(self, body: bytes, header: str | None) -> None:
+        """Signed with any of the secrets (several while one is being rotated)."""
+        failure: stripe.SignatureVerificationError | None = None
+        for secret in self._secrets:
+            try:
+                stripe.WebhookSignature.verify_header(
+                    body, header, secret.get_secret_value(), self._tolerance_s
+                )
+                return
+            except stripe.SignatureVerificationError as exc:
+                failure = failure or exc
+            except UnicodeDecodeError:
+                raise BadSignature(
+                    "the body is not UTF-8, so it cannot carry a valid signature"
+                ) from None
+        raise BadSignature(_first_sentence(str(failure))) from None
+
+    def out_of_scope(self, event: Mapping[str, Any]) -> str | None:
+        return out_of_scope(event, self._live, self._accounts)
 
     def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
         kind = event["type"]
@@ -117,7 +142,12 @@ class StripeWebhooks(WebhookProvider):
 
 
 def from_settings(settings: GatewaySettings) -> StripeWebhooks:
-    return StripeWebhooks(settings.stripe_webhook_secret, settings.webhook_tolerance_s)
+    return StripeWebhooks(
+        settings.webhook_secrets,
+        settings.webhook_tolerance_s,
+        live=settings.stripe_mode == "live",
+        accounts=settings.connect_accounts,
+    )
 
 
 def _previous(data: Mapping[str, Any], now: Flat) -> dict[str, Any] | None:
