@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -27,7 +28,10 @@ def _serve(app: Starlette, host: str, port: int, settings: HttpServiceSettings) 
 
     from services.runtime.http import server_config
 
-    uvicorn.Server(server_config(app, host, port, settings)).run()
+    # Like uvicorn.run(): the server re-raises the signal that stopped it once it has shut
+    # down cleanly; a Ctrl-C that ended a clean shutdown is not a failure.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(server_config(app, host, port, settings)).run()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
