@@ -13,7 +13,7 @@ from tortoise import Tortoise, connections
 from services.crud.entities import model_modules as crud_models
 from services.runtime.budget.schema import SCHEMA as BUDGET_SCHEMA
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
-from services.runtime.db import close_db, dialect, init_db
+from services.runtime.db import close_db, create_missing_tables, dialect, init_db
 from services.runtime.settings import ServiceSettings
 from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
 
@@ -25,15 +25,14 @@ def all_model_modules() -> list[str]:
 async def migrate(settings: ServiceSettings) -> list[str]:
     await init_db(settings.database_url.get_secret_value(), all_model_modules())
     try:
-        with warnings.catch_warnings():
-            # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
-            warnings.filterwarnings("ignore", message=".*already exists")
-            await Tortoise.generate_schemas(safe=True)
-            tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
-            if dialect() == "mysql":  # the shared rate budgets (SQLite runs one process)
+        await create_missing_tables()
+        tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
+        if dialect() == "mysql":  # the shared rate budgets (SQLite runs one process)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*already exists")
                 for statement in BUDGET_SCHEMA:
                     await connections.get("default").execute_script(statement)
-                tables += BUDGET_TABLES
+            tables += BUDGET_TABLES
         return sorted(tables)
     finally:
         await close_db()

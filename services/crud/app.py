@@ -36,7 +36,7 @@ from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
 from services.crud.settings import CrudSettings
-from services.crud.sync.conflicts import routes as conflict_routes
+from services.crud.sync.conflicts import endpoints as conflict_endpoints
 from services.crud.sync.consumer import sync_results_worker
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
@@ -172,6 +172,7 @@ def create_app(
     endpoints = [*service_endpoints(readyz)]
     for entity in ENTITIES.values():
         endpoints.extend(entity.endpoints)
+    endpoints.extend(conflict_endpoints)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
 
     async def openapi(request: Request) -> Response:
@@ -179,7 +180,6 @@ def create_app(
 
     routes: list[BaseRoute] = [*endpoint_routes(endpoints)]
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
-    routes.extend(conflict_routes)
     return Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from services.crud.api_schemas import ErrorBody, Health, Readiness
 from services.crud.ids import ID_PATTERN
 
-Handler = Callable[[Request], Awaitable[HttpResponse]]
+RouteHandler = Callable[[Request], Awaitable[HttpResponse]]
 IfMatch = Literal["none", "optional", "required"]
 
 _ERRORS = {
@@ -66,7 +66,7 @@ class Endpoint:
 
     method: str
     path: str
-    handler: Handler
+    handler: RouteHandler
     summary: str
     ok: int = 200
     returns: type[BaseModel] | None = None
@@ -86,7 +86,7 @@ class Endpoint:
 def routes(endpoints: Iterable[Endpoint]) -> list[Route]:
     """One route per path, answering each of its methods: a method the path lacks gets 405
     with an ``Allow`` header listing every method it has."""
-    by_path: dict[str, dict[str, Handler]] = {}
+    by_path: dict[str, dict[str, RouteHandler]] = {}
     for endpoint in endpoints:
         by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint.handler
     return [
@@ -95,7 +95,7 @@ def routes(endpoints: Iterable[Endpoint]) -> list[Route]:
     ]
 
 
-def _by_method(handlers: dict[str, Handler]) -> Handler:
+def _by_method(handlers: dict[str, RouteHandler]) -> RouteHandler:
     async def dispatch(request: Request) -> HttpResponse:
         method = "GET" if request.method == "HEAD" else request.method
         return await handlers[method](request)
@@ -133,11 +133,27 @@ def _parameter(
     )
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with its ``$ref``s to ``defs`` replaced by what they name: a parameter's
+    schema stands alone, outside the model whose ``$defs`` it refers to."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node
+
+
 def _query_parameters(model: type[BaseModel]) -> list[Parameter]:
     schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     return [
-        _parameter(name, "query", prop, name in required, prop.pop("description", None))
+        _parameter(
+            name, "query", _inline(prop, defs), name in required, prop.pop("description", None)
+        )
         for name, prop in schema["properties"].items()
     ]
 
@@ -217,7 +233,7 @@ async def healthz(request: Request) -> HttpResponse:
     return JSONResponse({"status": "ok"})
 
 
-def service_endpoints(readyz: Handler) -> list[Endpoint]:
+def service_endpoints(readyz: RouteHandler) -> list[Endpoint]:
     """The endpoints every deployment has, open to callers without a key."""
     return [
         Endpoint("GET", "/healthz", healthz, "alive", returns=Health, secured=False),

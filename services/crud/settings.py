@@ -8,7 +8,6 @@ from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.crud.sync.rules import ConflictRule, ConflictRules
 from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
 from shared.kinds import EntityKind
-from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
 class CrudSettings(HttpServiceSettings):
@@ -24,9 +23,6 @@ class CrudSettings(HttpServiceSettings):
     # Inbox rows (the proof an event was applied) must outlive Stripe's redeliveries.
     inbox_retention_hours: float = Field(
         default=168.0, validation_alias=AliasChoices("TWOWAY_INBOX_RETENTION_HOURS")
-    )
-    retry_delays_ms: tuple[int, ...] = Field(
-        default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
     """Every role serves ``/metrics`` here, never on the API's own (public) port."""

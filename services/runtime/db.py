@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -29,13 +30,17 @@ TRANSIENT_MYSQL_CODES = frozenset({2002, 2003, 2006, 2013, 2055, 1053, 1927, 121
 _MYSQL_POOL_DEFAULTS = {"maxsize": "20", "pool_recycle": "300", "connect_timeout": "5"}
 
 
-def with_pool_defaults(url: str) -> str:
-    """Add pool settings that survive a database restart, unless the URL sets them."""
+def with_pool_defaults(url: str, pool_size: int | None = None) -> str:
+    """Add pool settings that survive a database restart, unless the URL sets them;
+    ``pool_size`` replaces the default size (a setting of the process)."""
     parts = urlsplit(url)
     if parts.scheme != "mysql":
         return url
     query = dict(parse_qsl(parts.query))
-    for key, value in _MYSQL_POOL_DEFAULTS.items():
+    defaults = dict(_MYSQL_POOL_DEFAULTS)
+    if pool_size is not None:
+        defaults["maxsize"] = str(pool_size)
+    for key, value in defaults.items():
         query.setdefault(key, value)
     return urlunsplit(parts._replace(query=urlencode(query)))
 
@@ -45,9 +50,9 @@ def dialect() -> str:
     return str(connections.get("default").capabilities.dialect)
 
 
-async def init_db(url: str, model_modules: Iterable[str]) -> None:
+async def init_db(url: str, model_modules: Iterable[str], pool_size: int | None = None) -> None:
     await Tortoise.init(
-        db_url=with_pool_defaults(url),
+        db_url=with_pool_defaults(url, pool_size),
         modules={"models": list(model_modules)},
         use_tz=True,
         timezone="UTC",
@@ -55,6 +60,15 @@ async def init_db(url: str, model_modules: Iterable[str]) -> None:
         # task than the request handlers, which must still find the connections.
         _enable_global_fallback=True,
     )
+
+
+async def create_missing_tables() -> None:
+    """Create the tables of the models Tortoise was opened with that do not exist yet (safe to
+    run at every start; existing tables are left as they are)."""
+    with warnings.catch_warnings():
+        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
+        warnings.filterwarnings("ignore", message=".*already exists")
+        await Tortoise.generate_schemas(safe=True)
 
 
 async def close_db() -> None:

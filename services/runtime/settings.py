@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.runtime.amqp_url import parse_url
+from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -84,6 +85,11 @@ class ServiceSettings(BaseSettings):
         default=SecretStr(DEFAULT_AMQP_URL), validation_alias=AliasChoices("TWOWAY_AMQP_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TWOWAY_LOG_LEVEL"))
+    retry_delays_ms: tuple[int, ...] = Field(
+        default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
+    )
+    """The consumers' retry tiers. Every service declares the whole topology, whose wait
+    queues are named by these delays, so all of a deployment's processes must agree."""
 
     @field_validator("database_url", mode="before")
     @classmethod

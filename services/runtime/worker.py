@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from services.runtime.bus import Bus, BusError, Delivery, OutgoingMessage
+from services.runtime.bus import Bus, BusError, Delivery, Handler, OutgoingMessage
 from services.runtime.cancel import raise_if_cancelling
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.metrics import MESSAGES_CONSUMED, MESSAGES_SETTLED
@@ -34,7 +34,6 @@ from shared.topology import (
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[Delivery], Awaitable[None]]
 MAX_ERROR_CHARS = 500
 
 
@@ -57,7 +56,8 @@ class DeadLetter:
     error: str
 
 
-Action = Ack | RetryLater | DeadLetter
+Settlement = Ack | RetryLater | DeadLetter
+"""What becomes of a delivered message (the action the policy maps an outcome to)."""
 DeadLetterHook = Callable[[Delivery, DeadLetter], Awaitable[None]]
 """Called when the policy dead-letters a message, before it is handed on and acked."""
 
@@ -72,7 +72,7 @@ def attempts_of(delivery: Delivery) -> int:
 
 def decide(
     error: BaseException | None, attempts: int, queue: WorkQueue, delays_ms: Sequence[int]
-) -> Action:
+) -> Settlement:
     """The ack policy: what to do with a message given how its handling ended."""
     if error is None:
         return Ack()
@@ -97,10 +97,10 @@ class Worker:
         self,
         bus: Bus,
         queue: WorkQueue,
-        handler: MessageHandler,
+        handler: Handler,
         delays_ms: Sequence[int],
         prefetch: int = 100,
-        on_action: Callable[[Action], None] | None = None,
+        on_action: Callable[[Settlement], None] | None = None,
         on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self.bus = bus
@@ -140,7 +140,7 @@ class Worker:
         if self.on_action is not None:
             self.on_action(action)
 
-    async def _apply(self, delivery: Delivery, action: Action) -> None:
+    async def _apply(self, delivery: Delivery, action: Settlement) -> None:
         if isinstance(action, RetryLater):
             await self._hand_on(
                 delivery,

@@ -45,7 +45,9 @@ PROVIDER = Provider.STRIPE
 
 
 @dataclass
-class Outcome:
+class Report:
+    """What one event's handling did at Stripe, as it is reported back."""
+
     status: Status
     external_id: str | None
     written: dict[str, JsonValue] = field(default_factory=dict)
@@ -98,7 +100,7 @@ class SyncHandler:
             return  # malformed: there is no entity to report about
         await self.report(result_of(event, "failed", None, action.error))
 
-    async def apply(self, event: CustomerEvent) -> Outcome:
+    async def apply(self, event: CustomerEvent) -> Report:
         await _ensure_link(event)
         async with in_transaction() as conn:
             link = await (
@@ -114,22 +116,22 @@ class SyncHandler:
             await link.save(using_db=conn)
         return outcome
 
-    async def _apply_to_stripe(self, event: CustomerEvent, link: StripeLink) -> Outcome:
+    async def _apply_to_stripe(self, event: CustomerEvent, link: StripeLink) -> Report:
         """Bring Stripe up to ``event``; update ``link`` (saved by the caller)."""
         if link.deleted:
-            return Outcome("skipped", link.external_id)  # nothing may bring it back
+            return Report("skipped", link.external_id)  # nothing may bring it back
         if event.action == "deleted":
             if event.origin != PROVIDER and link.external_id:
                 await self.customers.delete(link.external_id)
             link.deleted = True
-            return Outcome("synced", link.external_id)
+            return Report("synced", link.external_id)
         versions = dict(link.field_versions or {})
         values = event.flat()
         due = [p for p in event.paths_for(PROVIDER) if event.version > versions.get(p, 0)]
         if event.origin == PROVIDER:
             for path in event.changed:  # Stripe holds these already
                 versions[path] = max(versions.get(path, 0), event.version)
-        outcome = Outcome("synced" if event.origin == PROVIDER else "skipped", link.external_id)
+        outcome = Report("synced" if event.origin == PROVIDER else "skipped", link.external_id)
         sent_at = datetime.now(UTC)
         external_id = link.external_id
         created = external_id is None
@@ -150,7 +152,7 @@ class SyncHandler:
         for path in due:
             versions[path] = event.version
         link.field_versions = versions
-        return Outcome(
+        return Report(
             "synced",
             link.external_id,
             written={p: values.get(p) for p in due},

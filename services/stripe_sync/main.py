@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import warnings
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from tortoise import Tortoise
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
-from services.runtime.db import close_db, init_db
+from services.runtime.db import close_db, create_missing_tables, init_db
 from services.runtime.metrics import serve_metrics
 from services.runtime.worker import Worker
 from services.stripe_sync.consumer import SyncHandler
@@ -26,25 +22,6 @@ from services.stripe_sync.stripe.customers import StripeCustomers
 from shared.topology import STRIPE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
-
-
-async def create_schema() -> None:
-    """Create the worker's own table when it does not exist (safe to run every start)."""
-    with warnings.catch_warnings():
-        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
-        warnings.filterwarnings("ignore", message=".*already exists")
-        await Tortoise.generate_schemas(safe=True)
-
-
-def database_url(settings: StripeSyncSettings) -> str:
-    """The database URL with this worker's pool size, unless the URL sets one."""
-    url = settings.database_url.get_secret_value()
-    parts = urlsplit(url)
-    if parts.scheme != "mysql":
-        return url
-    query = dict(parse_qsl(parts.query))
-    query.setdefault("maxsize", str(settings.db_pool_size))
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 async def main(
@@ -79,10 +56,12 @@ async def main(
         on_dead_letter=handler.report_dead_letter,
     )
     if own_database:
-        await init_db(database_url(settings), [MODELS_MODULE])
+        await init_db(
+            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
+        )
     try:
         if own_database:
-            await create_schema()
+            await create_missing_tables()
         async with contextlib.AsyncExitStack() as stack:
             if own_budget:
                 await stack.enter_async_context(budget)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 
 from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
-from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 TEST_MODE_RATE = 25
 LIVE_MODE_RATE = 100
@@ -42,9 +41,6 @@ class StripeSyncSettings(ServiceSettings):
     """Each request in flight holds its entity's row lock, so a connection: at 100 req/s and
     ~300 ms per Stripe answer, 30 or more. A ``maxsize`` in the database URL wins."""
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
-    retry_delays_ms: tuple[int, ...] = Field(
-        default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
-    )
 
     @property
     def rate_limit(self) -> int:

@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
-from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 StripeMode = Literal["test", "live"]
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
@@ -48,10 +47,6 @@ class GatewaySettings(HttpServiceSettings):
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
     """``/metrics`` is served here, never on the public webhook port."""
-    # The gateway declares the whole topology like every service; its retry tiers must match.
-    retry_delays_ms: tuple[int, ...] = Field(
-        default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
-    )
 
     @field_validator("stripe_webhook_secret")
     @classmethod

@@ -19,7 +19,7 @@ from services.runtime.bus import Bus, Delivery, OutgoingMessage
 from services.runtime.errors import Permanent
 from services.runtime.memory import MemoryBroker, MemoryBus
 from services.runtime.queues import QueueAdmin, QueuedMessage
-from services.runtime.worker import Action, DeadLetter, Worker
+from services.runtime.worker import DeadLetter, Settlement, Worker
 from shared.topology import (
     EVENTS_EXCHANGE,
     HEADER_ATTEMPTS,
@@ -77,7 +77,7 @@ class DlqCases:
     ) -> None:
         broken = True
         handled: list[Delivery] = []
-        actions: list[Action] = []
+        actions: list[Settlement] = []
 
         async def sync(delivery: Delivery) -> None:
             if broken:

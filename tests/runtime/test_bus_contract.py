@@ -18,7 +18,7 @@ from services.runtime.bus import Bus, Delivery, OutgoingMessage, UnroutableError
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.memory import MemoryBroker, MemoryBus, topic_matches
 from services.runtime.queues import QueueAdmin, QueuedMessage
-from services.runtime.worker import Action, DeadLetter, RetryLater, Worker
+from services.runtime.worker import DeadLetter, RetryLater, Settlement, Worker
 from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
@@ -101,9 +101,9 @@ class BusContract:
 
     async def worker(
         self, env: Env, handler: Callable[[Delivery], Awaitable[None]], delays: tuple[int, ...]
-    ) -> list[Action]:
+    ) -> list[Settlement]:
         """Run a ``Worker`` on the stripe_sync queue; return the actions it takes, as it goes."""
-        actions: list[Action] = []
+        actions: list[Settlement] = []
         bus = await env.bus()
         worker = Worker(bus, WORK, handler, delays, prefetch=10, on_action=actions.append)
         env.start(worker.run())

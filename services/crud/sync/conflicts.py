@@ -13,18 +13,16 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from services.crud.http import ApiError
+from services.crud.http import parse_query
+from services.crud.openapi import Endpoint
+from services.crud.sync import schemas
 from services.crud.sync.merge import Merge
 from services.crud.sync.models import ConflictRecord
 from services.crud.sync.rules import ConflictRules
 from services.runtime.metrics import CONFLICTS
 from shared.commands import CustomerUpsert
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 def _moment(epoch: float) -> datetime:
@@ -91,49 +89,35 @@ def render(record: ConflictRecord) -> dict[str, Any]:
     }
 
 
-def _invalid(name: str, problem: str) -> ApiError:
-    return ApiError(422, "validation_error", f"{name} is invalid", {name: problem})
-
-
-def _time(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise _invalid(name, "must be an ISO 8601 time, e.g. 2026-11-29T10:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _int(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not low <= int(raw) <= high:
-        raise _invalid(name, f"must be an integer from {low} to {high}")
-    return int(raw)
-
-
 async def list_conflicts(request: Request) -> Response:
-    limit = _int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT) or DEFAULT_LIMIT
-    query = ConflictRecord.all().order_by("-id")
-    for name in ("entity", "entity_id", "provider"):
-        value = request.query_params.get(name)
-        if value is not None:
-            query = query.filter(**{name: value})
-    since, until = _time(request, "since"), _time(request, "until")
-    if since is not None:
-        query = query.filter(resolved_at__gte=since)
-    if until is not None:
-        query = query.filter(resolved_at__lt=until)
-    cursor = _int(request, "cursor", None, 1, 2**63 - 1)
-    if cursor is not None:
-        query = query.filter(id__lt=cursor)
-    rows = await query.limit(limit + 1)
-    page = rows[:limit]
-    next_cursor = str(page[-1].id) if len(rows) > limit else None
+    query = parse_query(request, schemas.ConflictQuery)
+    rows = ConflictRecord.all().order_by("-id")
+    if query.entity is not None:
+        rows = rows.filter(entity=query.entity.value)
+    if query.entity_id is not None:
+        rows = rows.filter(entity_id=query.entity_id)
+    if query.provider is not None:
+        rows = rows.filter(provider=query.provider.value)
+    if query.since is not None:
+        rows = rows.filter(resolved_at__gte=query.since)
+    if query.until is not None:
+        rows = rows.filter(resolved_at__lt=query.until)
+    if query.cursor is not None:
+        rows = rows.filter(id__lt=int(query.cursor))
+    found = await rows.limit(query.limit + 1)
+    page = found[: query.limit]
+    next_cursor = str(page[-1].id) if len(found) > query.limit else None
     return JSONResponse({"data": [render(r) for r in page], "next_cursor": next_cursor})
 
 
-routes = [Route("/conflicts", list_conflicts, methods=["GET"])]
+endpoints = [
+    Endpoint(
+        "GET",
+        "/conflicts",
+        list_conflicts,
+        "conflicts resolved between the app and a provider, newest first",
+        returns=schemas.ConflictPage,
+        query=schemas.ConflictQuery,
+        errors=(422,),
+    )
+]

@@ -1,0 +1,198 @@
+"""The three-way merge on its own (no I/O): one provider change against the shadow and the app.
+
+The shadow is built the way the services build it: a provider event observed, twoway's write
+confirmed by its result or its echo.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.crud.sync.clock import FieldClock
+from services.crud.sync.merge import LocalSide, Observation, merge
+from services.crud.sync.rules import ConflictRule
+from services.crud.sync.shadow import Shadow
+
+T = 1_800_000_000.0
+
+
+def shadow_of(**paths: Any) -> Shadow:
+    """A shadow where the provider last showed ``paths`` at T (as one event)."""
+    shadow = Shadow()
+    for path, value in paths.items():
+        shadow.observed(path, value, T, T + 1, confirmed=1)
+    shadow.saw_whole(T)
+    return shadow
+
+
+def local(state: dict[str, Any], ticks: dict[str, tuple[int, float, str]]) -> LocalSide:
+    clock = FieldClock()
+    for path, (version, at, origin) in ticks.items():
+        clock.tick([path], version, at, origin)
+    return LocalSide(state, clock)
+
+
+def change(state: dict[str, Any], at: float, **extra: Any) -> Observation:
+    return Observation(provider="stripe", state=state, at=at, request_known=True, **extra)
+
+
+def test_disjoint_changes_apply_the_provider_path_and_keep_the_app_one() -> None:
+    shadow = shadow_of(name="Ada", phone=None)
+    app = local(
+        {"name": "Ada King", "phone": None},
+        {"name": (2, T + 5, "app"), "phone": (1, T, "app")},
+    )
+    out = merge(
+        change({"name": "Ada", "phone": "+1"}, T + 6, changed={"phone"}, previous={"phone": None}),
+        app,
+        shadow,
+        ConflictRule.LATEST,
+    )
+    assert out.apply == {"phone": "+1"} and not out.conflicts and not out.resend
+
+
+def test_same_path_concurrent_change_is_a_conflict_decided_by_the_rule() -> None:
+    app = local({"name": "App"}, {"name": (2, T + 1.2, "app")})
+    observation = change({"name": "Dash"}, T + 1, changed={"name"}, previous={"name": "Ada"})
+    # The provider ticked in the same second: a tie goes to it, and it is re-sent there
+    # because the app's write, still on its way, would land after it.
+    latest = merge(observation, app, shadow_of(name="Ada"), ConflictRule.LATEST)
+    assert latest.apply == {"name": "Dash"} and latest.resend == {"name"}
+    (note,) = latest.conflicts
+    assert (note.path, note.app_value, note.provider_value, note.winner) == (
+        "name",
+        "App",
+        "Dash",
+        "provider",
+    )
+    # The app wins: nothing changes here, and its value is re-sent (it may land before).
+    app_rule = merge(observation, app, shadow_of(name="Ada"), ConflictRule.APP)
+    assert app_rule.apply == {} and app_rule.resend == {"name"}
+    assert app_rule.conflicts[0].winner == "app"
+
+
+def test_an_app_change_certainly_later_wins_without_a_resend() -> None:
+    app = local({"name": "App"}, {"name": (2, T + 9, "app")})
+    out = merge(
+        change({"name": "Dash"}, T + 3, changed={"name"}, previous={"name": "Ada"}),
+        app,
+        shadow_of(name="Ada"),
+        ConflictRule.LATEST,
+    )
+    assert out.apply == {} and out.resend == set() and out.conflicts[0].winner == "app"
+
+
+def test_a_provider_change_that_saw_the_app_value_is_sequential() -> None:
+    shadow = shadow_of(name="Ada")
+    shadow.written("name", "App", 2, T + 1.0, T + 1.1)  # twoway's write, answered
+    app = local({"name": "App"}, {"name": (2, T + 0.9, "app")})
+    out = merge(
+        change({"name": "Dash"}, T + 1, changed={"name"}, previous={"name": "App"}),
+        app,
+        shadow,
+        ConflictRule.LATEST,
+    )
+    assert out.apply == {"name": "Dash"} and not out.conflicts
+
+
+def test_a_change_the_echo_says_twoways_write_replaced_is_a_conflict() -> None:
+    shadow = shadow_of(name="Ada")
+    shadow.echoed("name", "App", 2, T + 2, T + 3, False, ("Dash",))  # it replaced "Dash"
+    app = local({"name": "App"}, {"name": (2, T + 0.9, "app")})
+    replaced = change({"name": "Dash"}, T + 1, changed={"name"}, previous={"name": "Ada"})
+    assert merge(replaced, app, shadow, ConflictRule.LATEST).conflicts
+    later = change({"name": "Eve"}, T + 2, changed={"name"}, previous={"name": "Zed"})
+    assert not merge(later, app, shadow_of_echo(), ConflictRule.LATEST).conflicts
+
+
+def shadow_of_echo() -> Shadow:
+    shadow = shadow_of(name="Ada")
+    shadow.echoed("name", "App", 2, T + 2, T + 3, False, ("Ada",))  # it replaced nothing foreign
+    return shadow
+
+
+def test_provider_changes_delivered_in_reverse_are_stale_along_the_whole_chain() -> None:
+    shadow = shadow_of(tier=None)
+    app = local({"tier": None}, {"tier": (1, T, "app")})
+    steps = [("t1", None), ("t2", "t1"), ("t3", "t2")]
+    events = [
+        change({"tier": to}, T + 1, changed={"tier"}, previous={"tier": was}) for to, was in steps
+    ]
+    first = merge(events[2], app, shadow, ConflictRule.LATEST)
+    assert first.apply == {"tier": "t3"}
+    applied = local({"tier": "t3"}, {"tier": (2, T + 1, "stripe")})
+    shadow.applied("tier", 2)
+    for late in (events[1], events[0]):
+        out = merge(late, applied, shadow, ConflictRule.LATEST)
+        assert out.apply == {} and out.stale == {"tier"} and not out.conflicts
+
+
+def test_an_exact_echo_confirms_the_shadow_and_changes_nothing() -> None:
+    shadow = shadow_of(name="Ada")
+    app = local({"name": "App"}, {"name": (2, T + 0.5, "app")})
+    echo = change(
+        {"name": "App", "phone": "+9"},
+        T + 1,
+        changed={"name"},
+        previous={"name": "Ada"},
+        echo_paths={"name"},
+        echo_version=2,
+    )
+    out = merge(echo, app, shadow, ConflictRule.LATEST)
+    assert out.echoed == {"name"} and out.apply == {} and not out.conflicts
+    assert shadow.confirmed("name") == 2 and shadow.values()["name"] == "App"
+
+
+def test_without_previous_values_a_change_against_the_shadow_is_applied() -> None:
+    shadow = shadow_of(name="Ada", phone=None)
+    app = local({"name": "Ada", "phone": None}, {"name": (1, T, "app"), "phone": (1, T, "app")})
+    out = merge(
+        Observation(provider="stripe", state={"name": "Ada", "phone": "+1"}, at=T + 5),
+        app,
+        shadow,
+        ConflictRule.LATEST,
+    )
+    assert out.apply == {"phone": "+1"}
+
+
+def test_an_older_event_than_the_providers_last_shown_state_is_stale() -> None:
+    shadow = shadow_of(name="Ada")
+    shadow.observed("name", "Newer", T + 10, T + 11)
+    shadow.saw_whole(T + 10)
+    app = local({"name": "Newer"}, {"name": (2, T + 10, "stripe")})
+    out = merge(
+        Observation(provider="stripe", state={"name": "Older"}, at=T + 5),
+        app,
+        shadow,
+        ConflictRule.LATEST,
+    )
+    assert out.stale == {"name"} and out.apply == {}
+
+
+@pytest.mark.parametrize("rule", list(ConflictRule))
+@given(
+    app_at=st.floats(0, 10, allow_nan=False),
+    provider_at=st.integers(0, 10),
+)
+def test_every_conflict_leaves_the_winner_on_both_sides(
+    rule: ConflictRule, app_at: float, provider_at: int
+) -> None:
+    """Whatever the rule and times: the winner is applied here or kept; and the provider is
+    re-sent the winner unless it certainly holds it already (the app's write lands last)."""
+    app = local({"name": "App"}, {"name": (2, T + app_at, "app")})
+    out = merge(
+        change({"name": "Dash"}, T + provider_at, changed={"name"}, previous={"name": "Ada"}),
+        app,
+        shadow_of(name="Ada"),
+        rule,
+    )
+    (note,) = out.conflicts
+    if note.winner == "provider":
+        assert out.apply == {"name": "Dash"} and out.resend == {"name"}
+    else:
+        assert out.apply == {}
+        assert out.resend == ({"name"} if app_at < provider_at + 1 else set())
