@@ -29,8 +29,9 @@ from _support import (
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
-from shared.events import CustomerData, CustomerEvent, dump_event, event_routing_key
-from shared.kinds import APP
+from shared.entities.customer import CustomerData
+from shared.events import EntityEvent, dump_event, event_routing_key
+from shared.kinds import APP, Action, EntityKind
 from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE, STRIPE_SYNC_QUEUE
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.scrape import sample
@@ -38,26 +39,28 @@ from tests.scrape import sample
 POOL = 30
 
 
-def created(i: int) -> CustomerEvent:
+def created(i: int) -> EntityEvent:
     now = datetime.now(UTC)
     entity_id = f"bench-{i:05d}"
-    return CustomerEvent(
+    snapshot = CustomerData(
+        id=entity_id,
+        name=f"Customer {i}",
+        email=f"{entity_id}@example.com",
+        phone=None,
+        metadata={"n": str(i)},
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    return EntityEvent.of(
+        Action.CREATED,
+        snapshot,
+        EntityKind.CUSTOMER,
         event_id=uuid.uuid4(),
         occurred_at=now,
-        type="customer.created",
-        entity_id=entity_id,
         version=1,
         origin=APP,
-        data=CustomerData(
-            id=entity_id,
-            name=f"Customer {i}",
-            email=f"{entity_id}@example.com",
-            phone=None,
-            metadata={"n": str(i)},
-            version=1,
-            created_at=now,
-            updated_at=now,
-        ),
+        changed=tuple(snapshot.flat()),
     )
 
 

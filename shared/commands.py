@@ -8,36 +8,19 @@ The CRUD service applies them; the provider event id is its inbox key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import Field, JsonValue, PrivateAttr, TypeAdapter, model_validator
 
-from shared.fields import Flat, flatten
+from shared.entities import KINDS, ProviderState
+from shared.entities.base import Frozen
 from shared.kinds import EntityKind, Provider
 
 COMMAND_SCHEMA_VERSION: Literal[1] = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CustomerSnapshot(_Frozen):
-    """The provider's view of a customer's synced fields (None: the provider has no value)."""
-
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
-
-    synced_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "metadata")
-
-    def flat(self) -> Flat:
-        return flatten(self.model_dump(), self.synced_fields)
-
-
-class _Command(_Frozen):
+class _Command(Frozen):
     schema_version: Literal[1] = COMMAND_SCHEMA_VERSION
     provider: Provider
     provider_event_id: str = Field(min_length=1, max_length=255)
@@ -54,12 +37,13 @@ class _Command(_Frozen):
         return f"{self.provider.value}:{self.provider_event_id}"
 
 
-class CustomerUpsert(_Command):
-    """The customer exists at the provider with ``data`` (created or changed)."""
+class Upsert(_Command):
+    """The entity exists at the provider with ``data`` (created or changed)."""
 
-    type: Literal["inbound.customer.upsert"] = "inbound.customer.upsert"
-    entity: Literal[EntityKind.CUSTOMER] = EntityKind.CUSTOMER
-    data: CustomerSnapshot
+    type: Literal["inbound.upsert"] = "inbound.upsert"
+    entity: EntityKind
+    data: dict[str, JsonValue]
+    """The provider's view of the synced fields, as the kind's ``ProviderState``."""
     initial: bool = False
     """The provider's first event for this object (Stripe: ``customer.created``).
 
@@ -76,27 +60,39 @@ class CustomerUpsert(_Command):
     """The twoway event whose own write caused this change (from the request's idempotency
     key): an echo, never a foreign change."""
 
+    _state: ProviderState = PrivateAttr()
 
-class CustomerDelete(_Command):
-    """The customer was deleted at the provider."""
+    @model_validator(mode="after")
+    def _valid_state(self) -> Upsert:
+        self._state = KINDS[self.entity].state.model_validate(self.data)
+        return self
 
-    type: Literal["inbound.customer.delete"] = "inbound.customer.delete"
-    entity: Literal[EntityKind.CUSTOMER] = EntityKind.CUSTOMER
+    @property
+    def state(self) -> ProviderState:
+        """``data`` as its kind's model."""
+        return self._state
 
 
-InboundCommand = Annotated[CustomerUpsert | CustomerDelete, Field(discriminator="type")]
+class Delete(_Command):
+    """The entity was deleted at the provider."""
+
+    type: Literal["inbound.delete"] = "inbound.delete"
+    entity: EntityKind
+
+
+InboundCommand = Annotated[Upsert | Delete, Field(discriminator="type")]
 COMMAND_ADAPTER: TypeAdapter[InboundCommand] = TypeAdapter(InboundCommand)
 
 
-def parse_command(body: bytes | str) -> CustomerUpsert | CustomerDelete:
+def parse_command(body: bytes | str) -> Upsert | Delete:
     """Parse and validate one message body; raises ``pydantic.ValidationError``."""
     return COMMAND_ADAPTER.validate_json(body)
 
 
-def dump_command(command: CustomerUpsert | CustomerDelete) -> bytes:
+def dump_command(command: Upsert | Delete) -> bytes:
     return command.model_dump_json().encode()
 
 
-def command_routing_key(command: CustomerUpsert | CustomerDelete) -> str:
+def command_routing_key(command: Upsert | Delete) -> str:
     action = command.type.rsplit(".", 1)[1]
     return f"inbound.{command.provider.value}.{command.entity.value}.{action}"

@@ -1,58 +1,50 @@
 """The versioned event envelope published on the ``twoway.events`` exchange.
 
-Every message body is one JSON object of one of the types below, told apart by ``type``.
-The AMQP ``message_id`` of a message equals its ``event_id``: consumers dedupe on it.
+Every message body is one JSON object: an ``EntityEvent`` (``type`` ``<kind>.<action>``) or a
+``SyncResultEvent`` (``type`` ``sync.result``). The AMQP ``message_id`` of a message equals its
+``event_id``: consumers dedupe on it. An entity event's ``data`` is validated by its kind's
+contract (``shared.entities.KINDS``): generic code names no kind.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
 
-from shared.fields import Flat, flatten
-from shared.kinds import APP, EntityKind, Origin, Provider
+from shared.entities import KINDS, EntityData
+from shared.entities.base import Frozen
+from shared.fields import Flat
+from shared.kinds import APP, Action, EntityKind, Origin, Provider
 
 SCHEMA_VERSION: Literal[1] = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CustomerData(_Frozen):
-    """A full snapshot of a customer, as the app's API returns it."""
-
-    synced_fields: ClassVar[tuple[str, ...]] = ("name", "email", "phone", "metadata")
-    """The fields kept in sync with providers (see ``shared.fields`` for their paths)."""
-
-    id: str
-    name: str
-    email: str
-    phone: str | None
-    metadata: dict[str, str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
-class _Envelope(_Frozen):
+class _Envelope(Frozen):
     schema_version: Literal[1] = SCHEMA_VERSION
     event_id: UUID
     occurred_at: datetime
 
 
-class CustomerEvent(_Envelope):
-    """A customer changed. ``data`` is the snapshot after the change (deletes: the last one)."""
+class EntityEvent(_Envelope):
+    """An entity changed. ``data`` is the snapshot after the change (deletes: the last one)."""
 
-    type: Literal["customer.created", "customer.updated", "customer.deleted"]
-    entity: Literal[EntityKind.CUSTOMER] = EntityKind.CUSTOMER
+    type: str = Field(pattern=r"^[a-z_]+\.(created|updated|deleted)$")
+    entity: EntityKind
     entity_id: str
     version: int = Field(ge=1)
     origin: Origin
-    data: CustomerData
+    data: dict[str, JsonValue]
     changed: tuple[str, ...] = ()
     """The paths this event changed (a create: every path it sets; a delete: none)."""
     resend: tuple[str, ...] = ()
@@ -62,15 +54,38 @@ class CustomerEvent(_Envelope):
     """The entity's id at each provider known when the event was written; always the
     origin provider's for a change that came from one."""
 
+    _snapshot: EntityData = PrivateAttr()
+
     @model_validator(mode="after")
-    def _origin_id_known(self) -> CustomerEvent:
+    def _consistent(self) -> EntityEvent:
+        if self.type.split(".", 1)[0] != self.entity.value:
+            raise ValueError(f"a {self.type} event about a {self.entity.value}")
         if self.origin != APP and self.origin not in self.external_ids:
             raise ValueError(f"a change from {self.origin} must carry its id there")
+        self._snapshot = KINDS[self.entity].data.model_validate(self.data)
         return self
+
+    @classmethod
+    def of(
+        cls, action: Action, snapshot: EntityData, kind: EntityKind, **fields: Any
+    ) -> EntityEvent:
+        """The event of ``action`` with ``snapshot`` as its data."""
+        return cls(
+            type=f"{kind.value}.{action.value}",
+            entity=kind,
+            entity_id=snapshot.id,
+            data=snapshot.model_dump(mode="json"),
+            **fields,
+        )
 
     @property
     def action(self) -> str:
         return self.type.split(".", 1)[1]
+
+    @property
+    def snapshot(self) -> EntityData:
+        """``data`` as its kind's model."""
+        return self._snapshot
 
     def paths_for(self, provider: Provider) -> tuple[str, ...]:
         """What ``provider`` must be sent: a change never goes back where it came from,
@@ -78,7 +93,7 @@ class CustomerEvent(_Envelope):
         return self.resend if self.origin == provider else self.changed
 
     def flat(self) -> Flat:
-        return flatten(self.data.model_dump(mode="json"), CustomerData.synced_fields)
+        return self._snapshot.flat()
 
 
 class SyncResultEvent(_Envelope):
@@ -92,6 +107,8 @@ class SyncResultEvent(_Envelope):
     status: Literal["synced", "failed", "skipped"]
     external_id: str | None = None
     error: str | None = None
+    note: str | None = None
+    """What the user should know of a successful outcome (e.g. archived instead of deleted)."""
     written: dict[str, JsonValue] = Field(default_factory=dict)
     """The paths this result wrote at the provider, with the values written."""
     sent_at: datetime | None = None
@@ -101,20 +118,28 @@ class SyncResultEvent(_Envelope):
     """The write created the object at the provider."""
 
 
-Event = Annotated[CustomerEvent | SyncResultEvent, Field(discriminator="type")]
+def _tag(body: Any) -> str:
+    kind = body.get("type") if isinstance(body, dict) else getattr(body, "type", None)
+    return "sync" if kind == "sync.result" else "entity"
+
+
+Event = Annotated[
+    Annotated[EntityEvent, Tag("entity")] | Annotated[SyncResultEvent, Tag("sync")],
+    Discriminator(_tag),
+]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def parse_event(body: bytes | str) -> Event:
+def parse_event(body: bytes | str) -> EntityEvent | SyncResultEvent:
     """Parse and validate one message body; raises ``pydantic.ValidationError``."""
     return EVENT_ADAPTER.validate_json(body)
 
 
-def dump_event(event: CustomerEvent | SyncResultEvent) -> bytes:
+def dump_event(event: EntityEvent | SyncResultEvent) -> bytes:
     return event.model_dump_json().encode()
 
 
-def event_routing_key(event: CustomerEvent | SyncResultEvent) -> str:
+def event_routing_key(event: EntityEvent | SyncResultEvent) -> str:
     if isinstance(event, SyncResultEvent):
         return f"sync.{event.provider.value}.{event.entity.value}.{event.status}"
     return event.type

@@ -33,6 +33,9 @@ class Registry(Mapping[K, V], Generic[K, V]):
             known = ", ".join(repr(k) for k in self._items) or "none"
             raise RegistryError(f"{self._name}: unknown {key!r} (known: {known})") from None
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
     def __iter__(self) -> Iterator[K]:
         return iter(self._items)
 

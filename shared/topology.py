@@ -37,7 +37,11 @@ class WorkQueue:
         return f"{self.name}.retry.{delay_ms}ms"
 
 
-STRIPE_SYNC_QUEUE = WorkQueue("twoway.stripe_sync", EVENTS_EXCHANGE, ("customer.*",))
+ENTITY_EVENT_KEYS = ("*.created", "*.updated", "*.deleted")
+"""Every entity kind's events (``<kind>.<action>``), and nothing else: a provider worker's queue
+takes all of them (each provider's queue receives every entity event: fan-out)."""
+
+STRIPE_SYNC_QUEUE = WorkQueue("twoway.stripe_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
 SYNC_RESULTS_QUEUE = WorkQueue("twoway.crud.sync_results", EVENTS_EXCHANGE, ("sync.#",))
 INBOUND_QUEUE = WorkQueue("twoway.crud.inbound", COMMANDS_EXCHANGE, ("inbound.#",))
 

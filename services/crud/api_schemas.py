@@ -11,6 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.crud.ids import ID_PATTERN
+from services.crud.validators import omitted_if_null
+from shared.kinds import Provider
+
 SyncState = Literal["pending", "synced", "failed"]
 
 
@@ -31,6 +35,9 @@ class SyncBlock(BaseModel):
     external_id: str | None
     synced_version: int | None
     last_error: str | None
+    note: str | None = Field(
+        default=None, description="what to know of a successful sync (e.g. archived, not deleted)"
+    )
     updated_at: datetime | None
 
 
@@ -41,3 +48,24 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, bool]
+
+
+class ListQuery(BaseModel):
+    """A collection's query parameters (``GET /customers``, ``GET /products``); others are
+    ignored."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="`next_cursor` of the previous page",
+        json_schema_extra=omitted_if_null,
+    )
+    sync_status: SyncState | None = Field(
+        default=None,
+        description="only the entities in this sync state at `provider`",
+        json_schema_extra=omitted_if_null,
+    )
+    provider: Provider = Field(
+        default=Provider.STRIPE, description="the provider `sync_status` is about"
+    )

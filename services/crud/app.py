@@ -19,8 +19,8 @@ from tortoise import connections
 
 from services.crud.apikeys.auth import ApiKeyAuth
 from services.crud.apikeys.service import KeyVerifier
-from services.crud.customers.service import CustomerService
 from services.crud.entities import ENTITIES, model_modules
+from services.crud.entity_api import EntityApi
 from services.crud.http import (
     DATABASE_ERRORS,
     ApiError,
@@ -35,6 +35,7 @@ from services.crud.openapi import document, service_endpoints
 from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
+from services.crud.records import EntityService
 from services.crud.settings import CrudSettings
 from services.crud.sync.conflicts import endpoints as conflict_endpoints
 from services.crud.sync.consumer import sync_results_worker
@@ -165,13 +166,16 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with running(settings, roles, bus) as runtime:
             app.state.runtime = runtime
-            app.state.customers = CustomerService(on_commit=runtime.signal.notify)
+            app.state.services = {
+                kind: EntityService(slice_, runtime.signal.notify)
+                for kind, slice_ in ENTITIES.items()
+            }
             app.state.api_keys = KeyVerifier(settings.api_key_cache_s)
             yield
 
     endpoints = [*service_endpoints(readyz)]
     for entity in ENTITIES.values():
-        endpoints.extend(entity.endpoints)
+        endpoints.extend(EntityApi(entity).endpoints())
     endpoints.extend(conflict_endpoints)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
 

@@ -1,31 +1,18 @@
 """The entity kinds the CRUD service serves: one registry line per kind.
 
-A kind brings its Tortoise models module and its HTTP endpoints (routes that document
-themselves in the OpenAPI document, all behind the API-key check). Products will be a new slice
-(``services/crud/products/``) and one ``ENTITIES.register`` line here.
+A kind brings its slice (``services/crud/<kind>s/``: model, schemas, ``slice.py``); the API,
+the writes, the inbound apply and the sync status are made from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from services.crud.customers import routes as customer_routes
-from services.crud.openapi import Endpoint
+from services.crud.customers.slice import SLICE as CUSTOMERS
+from services.crud.slices import EntitySlice
 from shared.kinds import EntityKind
 from shared.registry import Registry
 
-
-@dataclass(frozen=True)
-class EntitySlice:
-    models_module: str
-    endpoints: list[Endpoint]
-
-
 ENTITIES: Registry[EntityKind, EntitySlice] = Registry("entity kinds")
-ENTITIES.register(
-    EntityKind.CUSTOMER,
-    EntitySlice("services.crud.customers.models", list(customer_routes.endpoints)),
-)
+ENTITIES.register(EntityKind.CUSTOMER, CUSTOMERS)
 
 INFRA_MODELS = (
     "services.crud.apikeys.models",

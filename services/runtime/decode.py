@@ -7,9 +7,9 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from services.runtime.errors import Permanent
-from shared.events import CustomerEvent, SyncResultEvent, parse_event
+from shared.events import EntityEvent, SyncResultEvent, parse_event
 
-E = TypeVar("E", CustomerEvent, SyncResultEvent)
+E = TypeVar("E", EntityEvent, SyncResultEvent)
 
 
 def decode_event(body: bytes, expected: type[E]) -> E:

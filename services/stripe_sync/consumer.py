@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,10 +35,10 @@ from services.runtime.locks import KeyedLocks
 from services.runtime.worker import DeadLetter
 from services.stripe_sync.models import StripeLink
 from services.stripe_sync.results import Reporter, Status, result_of
-from services.stripe_sync.stripe.customers import StripeCustomers, update_params
+from services.stripe_sync.stripe.resource import StripeResource, update_params
 from shared.bookkeeping import idempotency_key
-from shared.events import CustomerEvent
-from shared.kinds import Provider
+from shared.events import EntityEvent
+from shared.kinds import EntityKind, Provider
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,16 @@ class Report:
     sent_at: datetime | None = None
     answered_at: datetime | None = None
     created: bool = False
+    note: str | None = None
 
 
-def parse(delivery: Delivery) -> CustomerEvent:
-    return decode_event(delivery.body, CustomerEvent)
+def parse(delivery: Delivery) -> EntityEvent:
+    return decode_event(delivery.body, EntityEvent)
 
 
 class SyncHandler:
-    def __init__(self, customers: StripeCustomers, report: Reporter) -> None:
-        self.customers = customers
+    def __init__(self, resources: Mapping[EntityKind, StripeResource], report: Reporter) -> None:
+        self.resources = resources
         self.report = report
         self.locks = KeyedLocks()
 
@@ -79,6 +81,7 @@ class SyncHandler:
                     sent_at=outcome.sent_at,
                     answered_at=outcome.answered_at,
                     created=outcome.created,
+                    note=outcome.note,
                 )
             )
         log.info(
@@ -100,7 +103,7 @@ class SyncHandler:
             return  # malformed: there is no entity to report about
         await self.report(result_of(event, "failed", None, action.error))
 
-    async def apply(self, event: CustomerEvent) -> Report:
+    async def apply(self, event: EntityEvent) -> Report:
         await _ensure_link(event)
         async with in_transaction() as conn:
             link = await (
@@ -116,15 +119,18 @@ class SyncHandler:
             await link.save(using_db=conn)
         return outcome
 
-    async def _apply_to_stripe(self, event: CustomerEvent, link: StripeLink) -> Report:
+    async def _apply_to_stripe(self, event: EntityEvent, link: StripeLink) -> Report:
         """Bring Stripe up to ``event``; update ``link`` (saved by the caller)."""
+        resource = self.resources[event.entity]
         if link.deleted:
             return Report("skipped", link.external_id)  # nothing may bring it back
         if event.action == "deleted":
+            note = None
             if event.origin != PROVIDER and link.external_id:
-                await self.customers.delete(link.external_id)
+                key = idempotency_key(event.event_id)
+                note = await resource.delete(link.external_id, key)
             link.deleted = True
-            return Report("synced", link.external_id)
+            return Report("synced", link.external_id, note=note)
         versions = dict(link.field_versions or {})
         values = event.flat()
         due = [p for p in event.paths_for(PROVIDER) if event.version > versions.get(p, 0)]
@@ -137,15 +143,15 @@ class SyncHandler:
         created = external_id is None
         if external_id is None:
             # A create, or an update whose create never reached Stripe: the snapshot is whole.
-            link.external_id = await self.customers.create(
-                event.data, idempotency_key(event.event_id)
+            link.external_id = await resource.create(
+                event.snapshot, idempotency_key(event.event_id)
             )
             due = sorted(values)
         elif due:
             params = update_params(event.entity_id, {p: values.get(p) for p in due})
             full = sorted(due) == sorted(event.paths_for(PROVIDER))
             key = idempotency_key(event.event_id, None if full else params)
-            await self.customers.update(external_id, params, key)
+            await resource.update(external_id, params, key)
         else:
             link.field_versions = versions
             return outcome
@@ -162,7 +168,7 @@ class SyncHandler:
         )
 
 
-async def _ensure_link(event: CustomerEvent) -> None:
+async def _ensure_link(event: EntityEvent) -> None:
     """Make sure the entity's link row exists, so that ``FOR UPDATE`` has a row to lock."""
     if await StripeLink.exists(entity=event.entity.value, entity_id=event.entity_id):
         return

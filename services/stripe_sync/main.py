@@ -16,9 +16,9 @@ from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.results import Reporter
 from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.stripe import STRIPE_RESOURCES
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
-from services.stripe_sync.stripe.customers import StripeCustomers
 from shared.topology import STRIPE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ async def main(
         settings.stripe_api_base,
         settings.stripe_timeout_s,
     )
-    handler = SyncHandler(StripeCustomers(client, Caller(budget)), Reporter(bus))
+    caller = Caller(budget)
+    resources = {kind: make(client, caller) for kind, make in STRIPE_RESOURCES.items()}
+    handler = SyncHandler(resources, Reporter(bus))
     worker = Worker(
         bus,
         STRIPE_SYNC_QUEUE,

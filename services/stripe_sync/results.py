@@ -10,7 +10,7 @@ from pydantic import JsonValue
 
 from services.runtime.bus import Bus, OutgoingMessage
 from services.runtime.errors import Retryable
-from shared.events import CustomerEvent, SyncResultEvent, dump_event, event_routing_key
+from shared.events import EntityEvent, SyncResultEvent, dump_event, event_routing_key
 from shared.kinds import Provider
 from shared.topology import EVENTS_EXCHANGE
 
@@ -18,7 +18,7 @@ Status = Literal["synced", "failed", "skipped"]
 
 
 def result_of(
-    event: CustomerEvent,
+    event: EntityEvent,
     status: Status,
     external_id: str | None,
     error: str | None = None,
@@ -27,6 +27,7 @@ def result_of(
     sent_at: datetime | None = None,
     answered_at: datetime | None = None,
     created: bool = False,
+    note: str | None = None,
 ) -> SyncResultEvent:
     return SyncResultEvent(
         event_id=uuid.uuid4(),
@@ -43,6 +44,7 @@ def result_of(
         sent_at=sent_at,
         answered_at=answered_at,
         created=created,
+        note=note,
     )
 
 

@@ -11,8 +11,8 @@ from tortoise import connections
 
 from services.crud.customers.models import Customer
 from services.crud.links.models import ExternalLink
-from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
-from shared.kinds import Provider
+from shared.commands import Delete, Upsert
+from shared.kinds import EntityKind, Provider
 
 # Provider times lie ahead of the test's own writes through the app, so that a provider change
 # counts as the later one (the default conflict rule) unless a test says otherwise.
@@ -30,24 +30,24 @@ def upsert(
     local_id: str | None = None,
     initial: bool = False,
     **fields: Any,
-) -> CustomerUpsert:
+) -> Upsert:
     data = {"name": "Ada", "email": "ada@example.com", "phone": None, "metadata": {}, **fields}
-    return CustomerUpsert(
+    return Upsert(
         provider=Provider.STRIPE,
         provider_event_id=event_id or f"evt_{uuid.uuid4().hex}",
         provider_event_type="customer.created" if initial else "customer.updated",
         external_id=external_id,
         local_id=local_id,
         occurred_at=at(second),
-        data=CustomerSnapshot(**data),
+        entity=EntityKind.CUSTOMER,
+        data=data,
         initial=initial,
     )
 
 
-def delete(
-    second: int = 0, external_id: str = "cus_1", event_id: str | None = None
-) -> CustomerDelete:
-    return CustomerDelete(
+def delete(second: int = 0, external_id: str = "cus_1", event_id: str | None = None) -> Delete:
+    return Delete(
+        entity=EntityKind.CUSTOMER,
         provider=Provider.STRIPE,
         provider_event_id=event_id or f"evt_{uuid.uuid4().hex}",
         provider_event_type="customer.deleted",

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from services.crud.customers.models import Customer
-from services.crud.customers.service import CustomerService
+from services.crud.customers.slice import SLICE as CUSTOMERS
 from services.crud.inbound.apply import Applier, Outcome
+from services.crud.records import EntityService
 from services.crud.settings import CrudSettings
 from services.crud.sync.rules import ConflictRule
 from tests.crud.inbound_helpers import at, outbox, upsert
@@ -23,7 +24,7 @@ async def concurrent_rename(
     applier: Applier, app_name: str, stripe_name: str, event_id: str | None = None
 ) -> Customer:
     """An app rename not yet confirmed at Stripe, and a Stripe rename (later by the clock)."""
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     local = await service.create({"name": "Ada", "email": "ada@example.com"})
     assert await applier(upsert(0, local_id=local.id, initial=True)) is Outcome.NOOP
     await service.update(local.id, {"name": app_name})
@@ -92,7 +93,7 @@ async def test_a_redelivered_event_records_its_conflict_once(crud: httpx.AsyncCl
 
 async def test_conflicts_are_filtered_and_paged(crud: httpx.AsyncClient) -> None:
     applier = Applier()
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     ids = []
     for n in range(3):
         local = await service.create({"name": "Ada", "email": f"c{n}@example.com"})

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from services.crud.customers.models import Customer
-from services.crud.customers.service import CustomerService
-from services.crud.inbound.apply import Applier, Conflict, Outcome, Unrepresentable
+from services.crud.customers.slice import SLICE as CUSTOMERS
+from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepresentable
 from services.crud.links.models import ExternalLink
+from services.crud.records import EntityService
 from tests.crud.inbound_helpers import delete, inbox_outcomes, linked, outbox, upsert
 
 pytestmark = [pytest.mark.mariadb]
@@ -17,8 +18,8 @@ pytestmark = [pytest.mark.mariadb]
 apply = Applier()
 
 
-def service() -> CustomerService:
-    return CustomerService(on_commit=lambda: None)
+def service() -> EntityService:
+    return EntityService(CUSTOMERS, lambda: None)
 
 
 async def test_a_new_external_customer_is_created_linked_and_announced(db: None) -> None:
@@ -42,7 +43,7 @@ async def test_a_duplicate_delivery_changes_nothing(db: None) -> None:
     before = await linked()
     assert await apply(command) is Outcome.DUPLICATE
     # Even a redelivery carrying other content (it never does) is recognised by its event id.
-    renamed = command.model_copy(update={"data": command.data.model_copy(update={"name": "X"})})
+    renamed = command.model_copy(update={"data": {**command.data, "name": "X"}})
     assert await apply(renamed) is Outcome.DUPLICATE
     after = await linked()
     assert after is not None and before is not None
@@ -96,7 +97,7 @@ async def test_an_unlinked_customer_with_the_same_email_is_linked_not_duplicated
 
 async def test_an_email_owned_by_a_customer_linked_elsewhere_is_a_conflict(db: None) -> None:
     await apply(upsert(external_id="cus_1"))
-    with pytest.raises(Conflict):
+    with pytest.raises(LinkConflict):
         await apply(upsert(external_id="cus_2"))
     assert await Customer.all().count() == 1
     assert await inbox_outcomes() == ["applied"]  # the refused command left no trace

@@ -12,12 +12,13 @@ import pytest
 from tortoise import connections
 
 from services.crud.app import make_bus
-from services.crud.customers.service import CustomerService, DuplicateEmail
+from services.crud.customers.slice import SLICE as CUSTOMERS
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
+from services.crud.records import Duplicate, EntityService
 from services.crud.settings import CrudSettings
 from services.runtime.bus import UnroutableError
-from shared.events import CustomerEvent, parse_event
+from shared.events import EntityEvent, parse_event
 from tests.conftest import Broker, eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
@@ -34,9 +35,9 @@ async def all_published() -> bool:
     return await unpublished() == 0
 
 
-def customer_events(messages: list[Any]) -> list[CustomerEvent]:
+def customer_events(messages: list[Any]) -> list[EntityEvent]:
     events = [parse_event(m.body) for m in messages]
-    return [e for e in events if isinstance(e, CustomerEvent)]
+    return [e for e in events if isinstance(e, EntityEvent)]
 
 
 async def test_every_api_write_reaches_the_exchange_as_a_versioned_envelope(
@@ -57,8 +58,8 @@ async def test_every_api_write_reaches_the_exchange_as_a_versioned_envelope(
     assert all(e.origin == "app" and e.entity_id == created["id"] for e in events)
     assert all(m.message_id == str(e.event_id) for m, e in zip(messages, events, strict=True))
     assert all(m.delivery_mode == 2 and m.content_type == "application/json" for m in messages)
-    assert events[1].data.name == "B"
-    assert events[2].data.name == "B"  # a delete carries the last snapshot
+    assert events[1].data["name"] == "B"
+    assert events[2].data["name"] == "B"  # a delete carries the last snapshot
     body = json.loads(messages[0].body)
     assert body["schema_version"] == 1 and body["type"] == "customer.created"
     assert await eventually(all_published)
@@ -67,7 +68,7 @@ async def test_every_api_write_reaches_the_exchange_as_a_versioned_envelope(
 async def test_a_failed_write_leaves_neither_row(
     settings: CrudSettings, db: None, broker: Broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import services.crud.customers.service as service_module
+    import services.crud.records as service_module
 
     real_append = service_module.append
 
@@ -78,7 +79,7 @@ async def test_a_failed_write_leaves_neither_row(
         await real_append(*args, **kwargs)  # both rows are written inside the transaction ...
         raise DiskFull()  # ... and then the transaction fails
 
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     kept = await service.create({"name": "A", "email": "a@x.io", "phone": None, "metadata": {}})
     (event_id,) = (
         await connections.get("default").execute_query_dict("SELECT event_id FROM outbox")
@@ -93,7 +94,7 @@ async def test_a_failed_write_leaves_neither_row(
 
     monkeypatch.setattr(service_module, "insert_statement", clashing_statement)
     monkeypatch.setattr(service_module, "append", append_then_fail)
-    with pytest.raises(DuplicateEmail):  # how the API reports an integrity error on create
+    with pytest.raises(Duplicate):  # how the API reports an integrity error on create
         await service.create({"name": "B", "email": "b@x.io", "phone": None, "metadata": {}})
     with pytest.raises(DiskFull):
         await service.update(kept.id, {"name": "changed"})
@@ -132,7 +133,7 @@ async def test_two_relays_lose_nothing_and_publish_nothing_twice(
     settings: CrudSettings, db: None, broker: Broker
 ) -> None:
     tap = await broker.tap()
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     total = 0
     for i in range(60):
         c = await service.create(
@@ -170,7 +171,7 @@ async def test_relay_killed_mid_batch_loses_nothing(
     settings: CrudSettings, db: None, broker: Broker
 ) -> None:
     tap = await broker.tap()
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     for i in range(30):
         await service.create({"name": "x", "email": f"k{i}@x.io", "phone": None, "metadata": {}})
 
@@ -206,7 +207,7 @@ async def test_unroutable_publish_is_an_error_not_a_silent_drop(
 ) -> None:
     channel = await broker.connection.channel()
     exchange = await channel.declare_exchange("twoway.test.nobody", "topic", auto_delete=True)
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     await service.create({"name": "x", "email": "u@x.io", "phone": None, "metadata": {}})
     relay = Relay(make_bus(settings), OutboxSignal(), RelayConfig(exchange=exchange.name))
     try:
@@ -220,7 +221,7 @@ async def test_unroutable_publish_is_an_error_not_a_silent_drop(
 async def test_published_rows_are_purged_after_retention(
     settings: CrudSettings, db: None, broker: Broker
 ) -> None:
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     await service.create({"name": "x", "email": "p@x.io", "phone": None, "metadata": {}})
     await service.create({"name": "x", "email": "q@x.io", "phone": None, "metadata": {}})
     relay = Relay(make_bus(settings), OutboxSignal())
@@ -239,7 +240,7 @@ async def test_published_rows_are_purged_after_retention(
 async def test_relay_stops_when_cancelled_even_if_the_driver_masks_the_cancellation(
     settings: CrudSettings, db: None, broker: Broker
 ) -> None:
-    service = CustomerService(on_commit=lambda: None)
+    service = EntityService(CUSTOMERS, lambda: None)
     await service.create({"name": "x", "email": "c@x.io", "phone": None, "metadata": {}})
     bus = make_bus(settings)
     started = asyncio.Event()

@@ -92,6 +92,7 @@ async def test_new_customer_is_pending_without_any_result(
             "external_id": None,
             "synced_version": None,
             "last_error": None,
+            "note": None,
             "updated_at": None,
         }
     }

@@ -21,9 +21,10 @@ from services.runtime.db import close_db, create_missing_tables, init_db
 from services.stripe_sync.main import main
 from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.settings import StripeSyncSettings
-from shared.events import CustomerData, CustomerEvent, dump_event, event_routing_key
+from shared.entities.customer import CustomerData
+from shared.events import EntityEvent, dump_event, event_routing_key
 from shared.fields import flatten
-from shared.kinds import APP, Origin, Provider
+from shared.kinds import APP, Action, EntityKind, Origin, Provider
 from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
@@ -112,7 +113,7 @@ class Publisher:
     def __init__(self, bus: AmqpBus) -> None:
         self.bus = bus
 
-    async def events(self, *events: CustomerEvent) -> None:
+    async def events(self, *events: EntityEvent) -> None:
         messages = [
             OutgoingMessage(event_routing_key(e), dump_event(e), str(e.event_id)) for e in events
         ]
@@ -132,7 +133,7 @@ def customer_event(
     changed: tuple[str, ...] | None = None,
     external_id: str | None = None,
     **fields: Any,
-) -> CustomerEvent:
+) -> EntityEvent:
     """An event as the CRUD service writes it; by default it changed every path it holds."""
     now = datetime.now(UTC)
     data: dict[str, Any] = {
@@ -151,14 +152,14 @@ def customer_event(
         changed = () if action == "deleted" else tuple(flatten(data, snapshot.synced_fields))
     if origin != APP and external_id is None:
         external_id = f"cus_{entity_id}"
-    return CustomerEvent(
+    return EntityEvent.of(
+        Action(action),
+        snapshot,
+        EntityKind.CUSTOMER,
         event_id=uuid.uuid4(),
         occurred_at=now,
-        type=f"customer.{action}",  # type: ignore[arg-type]
-        entity_id=entity_id,
         version=version,
         origin=origin,
-        data=snapshot,
         changed=changed,
         external_ids={Provider.STRIPE: external_id} if external_id else {},
     )

@@ -12,9 +12,9 @@ from services.runtime.errors import Permanent, Retryable
 from services.runtime.locks import KeyedLocks
 from services.runtime.settings import ConfigError, load
 from services.stripe_sync.settings import StripeSyncSettings
-from services.stripe_sync.stripe.customers import create_params, update_params
 from services.stripe_sync.stripe.errors import RateLimited, classify
-from shared.events import CustomerData
+from services.stripe_sync.stripe.resource import create_params, update_params
+from shared.entities.customer import CustomerData
 
 
 async def test_keyed_locks_serialize_one_key_in_arrival_order_and_clean_up() -> None:

@@ -41,7 +41,7 @@ async def test_create_update_delete_reach_stripe(
     await publisher.events(created)
     await eventually(lambda: synced("c1", 1))
     (customer,) = by_local_id()["c1"]
-    assert customer.name == created.data.name and customer.email == "c1@example.com"
+    assert customer.name == created.snapshot.name and customer.email == "c1@example.com"
     assert customer.phone == "+1 555 0100"
     assert customer.metadata == {"plan": "pro", "team": "a", "twoway_id": "c1"}
 
@@ -112,7 +112,7 @@ async def test_reordered_and_duplicated_events_converge(
     customers = by_local_id()
     for entity_id, events in streams.items():
         (customer,) = customers[entity_id]
-        assert customer.name == events[2].data.name
+        assert customer.name == events[2].snapshot.name
         assert customer.metadata.get("final") == "yes"
     assert len(fake_stripe.api_calls("POST")) <= 9
 

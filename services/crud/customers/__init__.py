@@ -1,1 +1,1 @@
-"""The customer slice: model, request schemas, service and HTTP routes."""
+"""The customer slice: model, request and response schemas, and its registration (``slice``)."""

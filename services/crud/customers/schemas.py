@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.crud.api_schemas import SyncBlock, SyncState
+from services.crud.api_schemas import SyncBlock
 from services.crud.ids import ID_PATTERN
 from services.crud.validators import Email, Metadata, Name, Phone, omitted_if_null
 
@@ -45,22 +45,6 @@ class CustomerPatch(BaseModel):
 
     def changes(self) -> dict[str, object]:
         return self.model_dump(exclude_unset=True)
-
-
-class CustomerListQuery(BaseModel):
-    """``GET /customers`` query parameters; others are ignored."""
-
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: CustomerId | None = Field(
-        default=None,
-        description="`next_cursor` of the previous page",
-        json_schema_extra=omitted_if_null,
-    )
-    sync_status: SyncState | None = Field(
-        default=None,
-        description="only the customers in this sync state at Stripe",
-        json_schema_extra=omitted_if_null,
-    )
 
 
 class Customer(BaseModel):

@@ -8,7 +8,8 @@ the change, a crash between the two would either lose the change (inbox first) o
 Rules, in order:
 - duplicate: the (provider, event id) is in the inbox -> nothing at all changes;
 - resolution: the link to the external id, else the local id from the provider's metadata, else
-  (upserts only) an unlinked local customer with the same email, else a new customer;
+  (upserts only) an unlinked local entity the kind's slice matches (customers: the same
+  email), else a new entity;
 - gone: the link is a tombstone (or the local entity was deleted here) -> recorded, skipped;
   a delete is final at the provider, so nothing may bring the entity back;
 - otherwise the provider's state is merged path by path against the shadow and the local state
@@ -30,26 +31,27 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services.crud.customers import service
-from services.crud.customers.models import Customer
-from services.crud.customers.schemas import CustomerCreate
+from services.crud import records
+from services.crud.entities import ENTITIES
 from services.crud.inbound.models import InboxEntry
 from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
+from services.crud.slices import EntitySlice
 from services.crud.sync.clock import FieldClock
 from services.crud.sync.conflicts import record_conflicts
 from services.crud.sync.merge import LocalSide, Merge, Observation, merge
 from services.crud.sync.rules import ConflictRules
 from services.crud.sync.shadow import Shadow
+from services.crud.synced import SyncedModel
 from services.runtime.db import retry_transient
-from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
-from shared.events import CustomerEvent, parse_event
+from shared.commands import Delete, Upsert
+from shared.events import EntityEvent, parse_event
 from shared.fields import flatten
 
 # How far back in an entity's outbox history an echo is looked for.
 ECHO_LOOKBACK = 100
 
-Command = CustomerUpsert | CustomerDelete
+Command = Upsert | Delete
 
 
 class Outcome(StrEnum):
@@ -61,8 +63,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
 
 
-class Conflict(Exception):
-    """The command names a local customer already linked to another external object."""
+class LinkConflict(Exception):
+    """The command names a local entity already linked to another external object."""
 
 
 class Unrepresentable(Exception):
@@ -83,15 +85,16 @@ class Applier:
         """Apply ``command`` exactly once in effect; see the module docstring for the rules."""
 
         async def tx() -> Outcome:
+            kind = ENTITIES[command.entity]
             async with in_transaction() as conn:
                 entry = await _record(conn, command)
-                link, customer = await _resolve(conn, command)
-                if isinstance(command, CustomerDelete):
-                    outcome = await _delete(conn, command, link, customer)
+                link, row = await _resolve(conn, kind, command)
+                if isinstance(command, Delete):
+                    outcome = await _delete(conn, kind, command, link, row)
                 else:
-                    outcome = await self._upsert(conn, command, link, customer)
+                    outcome = await self._upsert(conn, kind, command, link, row)
                 entry.outcome = outcome.value
-                entry.entity_id = customer.id if customer is not None else None
+                entry.entity_id = row.id if row is not None else None
                 await entry.save(using_db=conn, update_fields=["outcome", "entity_id"])
                 return outcome
 
@@ -103,37 +106,39 @@ class Applier:
     async def _upsert(
         self,
         conn: BaseDBAsyncClient,
-        command: CustomerUpsert,
+        kind: EntitySlice,
+        command: Upsert,
         link: ExternalLink | None,
-        customer: Customer | None,
+        row: SyncedModel | None,
     ) -> Outcome:
-        if link is not None and (link.deleted or (customer is None and link.entity_id is not None)):
+        if link is not None and (link.deleted or (row is None and link.entity_id is not None)):
             return Outcome.GONE
-        fields = _fields(command.data)
+        fields = _fields(kind, command)
         link = link or _new_link(command)
         before = _state(link)
         shadow = Shadow.load(link.shadow)
-        theirs = flatten(fields, CustomerSnapshot.synced_fields)
+        theirs = flatten(fields, kind.contract.state.synced_fields)
         at = command.occurred_at.timestamp()
-        if customer is None:
+        if row is None:
             ids = {command.provider: command.external_id}
-            customer = await service.insert(conn, fields, command.provider, ids, at)
+            row = await records.insert(conn, kind, fields, command.provider, ids, at)
             for path, value in theirs.items():
                 shadow.observed(path, value, at, at + command.clock_resolution_s, confirmed=1)
             shadow.saw_whole(at)
             outcome = Outcome.APPLIED
         else:
             result = merge(
-                await _observation(conn, command, theirs, customer),
-                await _local_side(conn, command, customer, shadow),
+                await _observation(conn, command, theirs, row),
+                await _local_side(conn, kind, command, row, shadow),
                 shadow,
                 self.rules[command.entity.value],
             )
             wrote = False
             if result.writes:
-                wrote = await service.change(
+                wrote = await records.change(
                     conn,
-                    customer,
+                    kind,
+                    row,
                     result.apply,
                     command.provider,
                     resend=result.resend,
@@ -141,14 +146,14 @@ class Applier:
                     at=at,
                 )
             for path in set(result.apply) - result.resend:
-                shadow.applied(path, customer.version)
-            await record_conflicts(conn, command, customer.id, result, self.rules)
+                shadow.applied(path, row.version)
+            await record_conflicts(conn, command, row.id, result, self.rules)
             outcome = _outcome(result, wrote)
-        link.entity_id = customer.id
+        link.entity_id = row.id
         link.shadow = shadow.dump()
-        if not _pending(FieldClock(customer.field_clock), shadow):
+        if not _pending(FieldClock(row.field_clock), shadow):
             # The provider holds every path of the current version: nothing to send it.
-            link.synced_version = customer.version
+            link.synced_version = row.version
             link.status = "synced"
         await _save_link(conn, link, command, deleted=False, before=before)
         return outcome
@@ -170,16 +175,16 @@ def _pending(clock: FieldClock, shadow: Shadow) -> bool:
 
 async def _observation(
     conn: BaseDBAsyncClient,
-    command: CustomerUpsert,
+    command: Upsert,
     theirs: Mapping[str, JsonValue],
-    customer: Customer,
+    row: SyncedModel,
 ) -> Observation:
     echo_paths: set[str] | None = None
     echo_version = 0
     if command.echo_of is not None:
         echo_paths = set()
         own = await _outbox_event(conn, str(command.echo_of))
-        if own is not None and own.entity_id == customer.id:
+        if own is not None and own.entity_id == row.id:
             echo_version = own.version
             echo_paths = set(
                 own.flat() if own.action == "created" else own.paths_for(command.provider)
@@ -201,21 +206,21 @@ async def _observation(
 
 
 async def _local_side(
-    conn: BaseDBAsyncClient, command: CustomerUpsert, customer: Customer, shadow: Shadow
+    conn: BaseDBAsyncClient, kind: EntitySlice, command: Upsert, row: SyncedModel, shadow: Shadow
 ) -> LocalSide:
     sent: dict[str, dict[JsonValue, int]] = {}
     history: dict[str, dict[JsonValue, int]] = {}
     if not command.request_known:
-        sent, history = await _sent_not_overtaken(conn, command, customer.id, shadow)
-    return LocalSide(service.flat(customer), FieldClock(customer.field_clock), sent, history)
+        sent, history = await _sent_not_overtaken(conn, command, row.id, shadow)
+    return LocalSide(records.flat(kind, row), FieldClock(row.field_clock), sent, history)
 
 
-async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> CustomerEvent | None:
+async def _outbox_event(conn: BaseDBAsyncClient, event_id: str) -> EntityEvent | None:
     row = await OutboxEvent.filter(event_id=event_id).using_db(conn).first()
     if row is None:
         return None
     event = parse_event(row.payload)
-    return event if isinstance(event, CustomerEvent) else None
+    return event if isinstance(event, EntityEvent) else None
 
 
 async def _sent_not_overtaken(
@@ -236,7 +241,7 @@ async def _sent_not_overtaken(
     history: dict[str, dict[JsonValue, int]] = {}
     for payload in payloads:
         event = parse_event(str(payload))
-        if not isinstance(event, CustomerEvent):
+        if not isinstance(event, EntityEvent):
             continue
         values = event.flat()
         ours = event.action == "created" and event.origin != command.provider
@@ -280,58 +285,59 @@ def _links(conn: BaseDBAsyncClient, command: Command, **where: Any) -> Any:
 
 
 async def _resolve(
-    conn: BaseDBAsyncClient, command: Command
-) -> tuple[ExternalLink | None, Customer | None]:
-    """Find (and lock) the link and the local customer the command is about."""
+    conn: BaseDBAsyncClient, kind: EntitySlice, command: Command
+) -> tuple[ExternalLink | None, SyncedModel | None]:
+    """Find (and lock) the link and the local entity the command is about."""
     link: ExternalLink | None = await _links(conn, command, external_id=command.external_id).first()
     if link is not None:
         if link.entity_id is None or link.deleted:
             return link, None
-        return link, await service.lock(conn, link.entity_id)
-    customer: Customer | None = None
+        return link, await records.lock(conn, kind, link.entity_id)
+    row: SyncedModel | None = None
     if command.local_id is not None:
-        customer = await service.lock(conn, command.local_id)
-        if customer is None:
+        row = await records.lock(conn, kind, command.local_id)
+        if row is None:
             known = await _links(conn, command, entity_id=command.local_id).first()
             if known is not None:  # it existed here and was deleted: never resurrect it
                 return known, None
-    email = command.data.email if isinstance(command, CustomerUpsert) else None
-    if customer is None and email:
-        customer = await Customer.filter(email=email).using_db(conn).select_for_update().first()
-    if customer is None:
+    if row is None and isinstance(command, Upsert) and kind.match is not None:
+        row = await kind.match(conn, command.state)
+    if row is None:
         return None, None
-    link = await _links(conn, command, entity_id=customer.id).first()
+    link = await _links(conn, command, entity_id=row.id).first()
     if link is not None and link.external_id not in (None, command.external_id):
-        raise Conflict(
-            f"local customer {customer.id} is already linked to {link.external_id}, "
+        raise LinkConflict(
+            f"local {kind.noun} {row.id} is already linked to {link.external_id}, "
             f"not {command.external_id}"
         )
-    return link, customer
+    return link, row
 
 
-def _fields(snapshot: CustomerSnapshot) -> dict[str, Any]:
+def _fields(kind: EntitySlice, command: Upsert) -> dict[str, Any]:
+    """The provider's state as the kind's fields, valid by the API's own rules."""
     try:
-        valid = CustomerCreate.model_validate(snapshot.model_dump())
+        valid = kind.create.model_validate(command.state.model_dump())
     except ValidationError as exc:
         bad = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
-        raise Unrepresentable(f"the provider's customer has invalid fields: {bad}") from None
+        raise Unrepresentable(f"the provider's {kind.noun} has invalid fields: {bad}") from None
     return valid.model_dump()
 
 
 async def _delete(
     conn: BaseDBAsyncClient,
-    command: CustomerDelete,
+    kind: EntitySlice,
+    command: Delete,
     link: ExternalLink | None,
-    customer: Customer | None,
+    row: SyncedModel | None,
 ) -> Outcome:
     # No staleness check: a provider deletes an object last, whatever the timestamps say.
     outcome = Outcome.GONE
-    if customer is not None:
-        await service.remove(conn, customer, command.provider)
+    if row is not None:
+        await records.remove(conn, kind, row, command.provider)
         outcome = Outcome.APPLIED
     link = link or _new_link(command)
-    if customer is not None:
-        link.entity_id = customer.id
+    if row is not None:
+        link.entity_id = row.id
     # The link stays as a tombstone, so a late create or update cannot bring the entity back.
     await _save_link(conn, link, command, deleted=True)
     return outcome

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 
-from services.crud.inbound.apply import Applier, Conflict, Outcome, Unrepresentable
+from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepresentable
 from services.crud.sync.rules import ConflictRules
 from services.runtime.bus import Bus, Delivery
 from services.runtime.errors import Permanent, Retryable
@@ -47,7 +47,7 @@ class InboundHandler:
         try:
             async with self.locks.hold(key):
                 outcome = await self.apply(command)
-        except Conflict as exc:
+        except LinkConflict as exc:
             raise Permanent(str(exc), "link_conflict") from None
         except Unrepresentable as exc:
             raise Permanent(str(exc), "unrepresentable") from None

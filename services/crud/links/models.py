@@ -34,6 +34,8 @@ class ExternalLink(Model):
     status = fields.CharField(max_length=16, default="pending")
     synced_version = fields.IntField(null=True)
     last_error = fields.TextField(null=True)
+    # What to know of the last successful sync (e.g. archived at the provider, not deleted).
+    note = fields.TextField(null=True)
     inbound_occurred_at = fields.DatetimeField(null=True)
     deleted = fields.BooleanField(default=False)
     shadow: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from services.crud.outbox.models import OutboxEvent
-from shared.events import CustomerEvent, SyncResultEvent, dump_event, event_routing_key
+from shared.events import EntityEvent, SyncResultEvent, dump_event, event_routing_key
 
 
 class OutboxSignal:
@@ -34,7 +34,7 @@ INSERT_SQL = (
 )
 
 
-def insert_statement(event: CustomerEvent | SyncResultEvent) -> tuple[str, list[Any]]:
+def insert_statement(event: EntityEvent | SyncResultEvent) -> tuple[str, list[Any]]:
     """The outbox row of ``event`` as one SQL statement, for ``run_transaction_mysql``."""
     return INSERT_SQL, [
         str(event.event_id),
@@ -47,7 +47,7 @@ def insert_statement(event: CustomerEvent | SyncResultEvent) -> tuple[str, list[
     ]
 
 
-async def append(conn: BaseDBAsyncClient, event: CustomerEvent | SyncResultEvent) -> None:
+async def append(conn: BaseDBAsyncClient, event: EntityEvent | SyncResultEvent) -> None:
     """Write ``event`` as an outbox row on ``conn``, which must be inside a transaction."""
     await OutboxEvent.create(
         using_db=conn,

@@ -22,7 +22,7 @@ from services.crud.sync.merge import Merge
 from services.crud.sync.models import ConflictRecord
 from services.crud.sync.rules import ConflictRules
 from services.runtime.metrics import CONFLICTS
-from shared.commands import CustomerUpsert
+from shared.commands import Upsert
 
 
 def _moment(epoch: float) -> datetime:
@@ -31,7 +31,7 @@ def _moment(epoch: float) -> datetime:
 
 async def record_conflicts(
     conn: BaseDBAsyncClient,
-    command: CustomerUpsert,
+    command: Upsert,
     entity_id: str,
     result: Merge,
     rules: ConflictRules,

@@ -43,6 +43,7 @@ async def record_result(result: SyncResultEvent) -> None:
                 link.synced_version = result.version
                 link.status = "synced"
                 link.last_error = None  # type: ignore[assignment]  # nullable column
+                link.note = result.note  # type: ignore[assignment]
             elif newer:
                 link.status = "failed"
                 link.last_error = result.error  # type: ignore[assignment]

@@ -39,6 +39,7 @@ def block(link: ExternalLink | None, version: int) -> dict[str, Any]:
         "external_id": link.external_id if link else None,
         "synced_version": link.synced_version if link else None,
         "last_error": link.last_error if link else None,
+        "note": link.note if link else None,
         "updated_at": _utc(link.updated_at) if link and link.updated_at else None,
     }
 

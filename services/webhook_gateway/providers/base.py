@@ -14,10 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.commands import CustomerDelete, CustomerUpsert
+from shared.commands import Delete, Upsert
 from shared.kinds import Provider
 
-Command = CustomerUpsert | CustomerDelete
+Command = Upsert | Delete
 
 
 class WebhookRejected(Exception):
