@@ -10,6 +10,7 @@ class EntityKind(StrEnum):
     """Entity kinds twoway syncs. A new kind is a new slice plus one registry line."""
 
     CUSTOMER = "customer"
+    PRODUCT = "product"
 
 
 class Action(StrEnum):

@@ -7,12 +7,14 @@ the writes, the inbound apply and the sync status are made from it.
 from __future__ import annotations
 
 from services.crud.customers.slice import SLICE as CUSTOMERS
+from services.crud.products.slice import SLICE as PRODUCTS
 from services.crud.slices import EntitySlice
 from shared.kinds import EntityKind
 from shared.registry import Registry
 
 ENTITIES: Registry[EntityKind, EntitySlice] = Registry("entity kinds")
 ENTITIES.register(EntityKind.CUSTOMER, CUSTOMERS)
+ENTITIES.register(EntityKind.PRODUCT, PRODUCTS)
 
 INFRA_MODELS = (
     "services.crud.apikeys.models",

@@ -9,6 +9,7 @@ import stripe
 
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.customers import StripeCustomers
+from services.stripe_sync.stripe.products import StripeProducts
 from services.stripe_sync.stripe.resource import StripeResource
 from shared.kinds import EntityKind
 from shared.registry import Registry
@@ -17,3 +18,4 @@ ResourceFactory = Callable[[stripe.StripeClient, Caller], StripeResource]
 
 STRIPE_RESOURCES: Registry[EntityKind, ResourceFactory] = Registry("Stripe resources")
 STRIPE_RESOURCES.register(EntityKind.CUSTOMER, StripeCustomers)
+STRIPE_RESOURCES.register(EntityKind.PRODUCT, StripeProducts)

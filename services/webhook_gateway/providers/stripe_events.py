@@ -28,6 +28,7 @@ from shared.registry import Registry
 
 STRIPE_OBJECTS: Registry[str, EntityKind] = Registry("Stripe objects")
 STRIPE_OBJECTS.register("customer", EntityKind.CUSTOMER)
+STRIPE_OBJECTS.register("product", EntityKind.PRODUCT)
 
 UPSERTS = frozenset({"created", "updated"})
 DELETED = "deleted"

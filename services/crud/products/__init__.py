@@ -1,0 +1,1 @@
+"""The product slice: model, request and response schemas, and its registration (``slice``)."""
