@@ -5,8 +5,11 @@ localstripe (GPL) is only ever loaded here, in the test process. In front of it 
 - an Idempotency-Key cache (localstripe ignores the header; real Stripe replays the first result);
 - fault injection: queued faults answer 429/5xx/4xx or hang, before or *after* the real handler
   ran (the latter is "Stripe did it but the client never heard");
-- Stripe's rule that an empty value unsets a customer's field or metadata key (localstripe
-  stores the empty string, so the echo of a removal would not look like what was sent);
+- Stripe's rule that an empty value unsets a field or metadata key (localstripe stores the
+  empty string, so the echo of a removal would not look like what was sent);
+- products as Stripe has them: ``unit_label``, and ``product.updated``/``product.deleted``
+  events (localstripe only emits ``product.created``): the product tests' inbound updates and
+  deletes are these events, signed by the fake and sent to the real gateway;
 - webhook delivery without localstripe's fixed 1 s delay, signed like Stripe, tracked so a test
   can wait for every delivery to settle, or capture events instead of delivering them;
 - ``stripe_like``: events carry what real Stripe adds and localstripe omits: ``request``
@@ -76,8 +79,9 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 def _empty_values_unset(resources: Any) -> None:
-    """Customers: ``phone=""`` becomes null and ``metadata[key]=""`` removes the key, as at
-    Stripe. Patched on the class once per process (localstripe's store is module-global too)."""
+    """Customers and products: ``phone=""`` becomes null and ``metadata[key]=""`` removes the
+    key, as at Stripe; ``active=false`` is a boolean. Patched on the classes once per process
+    (localstripe's store is module-global too)."""
     customer = resources.Customer
     if getattr(customer._update, "twoway_unsets", False):
         return
@@ -89,12 +93,44 @@ def _empty_values_unset(resources: Any) -> None:
         if isinstance(metadata, dict):
             removed = [key for key, value in metadata.items() if value == ""]
             data["metadata"] = {k: v for k, v in metadata.items() if v != ""}
+        if "active" in data:
+            data["active"] = resources.try_convert_to_bool(data["active"])
         update(self, **{k: None if v == "" else v for k, v in data.items()})
         for key in removed:
             (self.metadata or {}).pop(key, None)
 
     _update.twoway_unsets = True  # type: ignore[attr-defined]
     customer._update = _update
+    resources.Product._update = _update
+
+
+def _products_like_stripe(resources: Any) -> None:
+    """Products as Stripe has them: ``unit_label`` (localstripe lacks it), and the
+    ``product.updated`` and ``product.deleted`` events (localstripe only sends
+    ``product.created``). Patched on the class once per process."""
+    product = resources.Product
+    if getattr(product, "unit_label", "missing") is None:
+        return
+    product.unit_label = None  # exported as a property; ``_update`` may now set it
+    init = product.__init__
+
+    def __init__(self: Any, *args: Any, unit_label: Any = None, **kwargs: Any) -> None:
+        self.unit_label = unit_label  # before the created event exports the product
+        init(self, *args, **kwargs)
+
+    def _api_update(cls: Any, id: str, **data: Any) -> Any:
+        obj = resources.StripeObject._api_update.__func__(cls, id, **data)
+        resources.schedule_webhook(resources.Event("product.updated", obj))
+        return obj
+
+    def _api_delete(cls: Any, id: str) -> Any:
+        obj = cls._api_retrieve(id)
+        resources.schedule_webhook(resources.Event("product.deleted", obj))
+        return resources.StripeObject._api_delete.__func__(cls, id)
+
+    product.__init__ = __init__
+    product._api_update = classmethod(_api_update)
+    product._api_delete = classmethod(_api_delete)
 
 
 def _random_id(length: int) -> str:
@@ -134,6 +170,7 @@ class FakeStripe:
         # which would have localstripe make the same ids again (409 Conflict).
         resources.random_id = _random_id
         _empty_values_unset(resources)
+        _products_like_stripe(resources)
 
         app = web.Application(
             middlewares=[

@@ -2,8 +2,8 @@
 
 Every service runs (see ``conftest.py``). A scenario is a few rounds. In a round, twoway's
 requests to Stripe are held (a slow Stripe) and Stripe's events are captured; the app and the
-dashboard edit random paths (name, phone, two metadata keys), and now and then the events so
-far are delivered, shuffled and some twice. At the end of the round the held requests go
+dashboard edit random paths (two of the kind's fields and two metadata keys, for every
+registered kind), and now and then the events so far are delivered, shuffled and some twice. At the end of the round the held requests go
 through, and every event (the echoes of twoway's own writes too) is delivered the same way
 until the system is quiet. Then:
 
@@ -39,10 +39,12 @@ from hypothesis import strategies as st
 
 from services.crud.inbound.models import InboxEntry
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
+from shared.entities import KINDS
 from shared.fields import flatten
 from shared.topology import WORK_QUEUES
 from tests.conftest import eventually
-from tests.e2e.conftest import System, stripe_state
+from tests.contract.cases import KindCase, stripe_object
+from tests.e2e.conftest import System
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [
@@ -55,25 +57,33 @@ pytestmark = [
     ),
 ]
 
-PATHS = ("name", "phone", "metadata.plan", "metadata.tier")
-FIELDS = ("name", "email", "phone", "metadata")
-Op = tuple[str, str]  # ("app" | "dashboard", path) or ("deliver", "")
+SLOTS = 4
+"""A scenario edits four paths of the kind: two of its fields and two metadata keys."""
+
+
+def paths_of(case: KindCase) -> tuple[str, ...]:
+    return (*case.edits[:2], "metadata.plan", "metadata.tier")
+
+
+Op = tuple[str, int]  # ("app" | "dashboard", slot) or ("deliver", -1)
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[list[list[Op]], int]:
     rounds = []
     for _ in range(draw(st.integers(1, 3))):
-        edit = st.tuples(st.sampled_from(["app", "dashboard"]), st.sampled_from(PATHS))
-        step = st.one_of(edit, edit, edit, st.just(("deliver", "")))
+        edit = st.tuples(st.sampled_from(["app", "dashboard"]), st.integers(0, SLOTS - 1))
+        step = st.one_of(edit, edit, edit, st.just(("deliver", -1)))
         rounds.append(draw(st.lists(step, min_size=1, max_size=6)))
     return rounds, draw(st.integers(0, 2**32 - 1))
 
 
-def value_of(side: str, path: str, stamp: str) -> str:
-    if path == "phone":
-        return f"+1 555 {stamp}{0 if side == 'app' else 1}"
-    return f"{side}-{stamp}"
+def value_of(case: KindCase, side: str, path: str, stamp: str) -> Any:
+    """A value of ``path`` no other edit of the scenario makes."""
+    stamp = f"{stamp}{0 if side == 'app' else 1}"
+    if path.startswith("metadata."):
+        return f"{side}-{stamp}"
+    return case.value(path, stamp)
 
 
 @dataclass
@@ -100,19 +110,24 @@ class Round:
 
 
 class Scenario:
-    def __init__(self, system: System, rng: random.Random) -> None:
+    def __init__(self, system: System, case: KindCase, rng: random.Random) -> None:
         self.system = system
+        self.case = case
         self.rng = rng
 
-    async def setup(self, tag: str) -> tuple[str, str]:
+    @property
+    def one(self) -> str:
+        return f"{self.case.path}/{self.entity_id}"
+
+    async def setup(self) -> tuple[str, str]:
         created = await self.system.api.post(
-            "/customers", json={"name": "Ada", "email": f"{tag}@example.com"}
+            self.case.path, json=self.case.create(uuid.uuid4().int % 10**12)
         )
         assert created.status_code == 201
-        self.customer_id = created.json()["id"]
+        self.entity_id = created.json()["id"]
 
         async def linked() -> str | None:
-            body = (await self.system.api.get(f"/customers/{self.customer_id}")).json()
+            body = (await self.system.api.get(self.one)).json()
             stripe = body["sync"]["stripe"]
             return stripe["external_id"] if stripe["status"] == "synced" else None
 
@@ -120,13 +135,13 @@ class Scenario:
         assert external_id
         self.external_id: str = external_id
         await self.system.quiet()
-        return self.customer_id, self.external_id
+        return self.entity_id, self.external_id
 
     async def local(self) -> dict[str, Any]:
-        body: dict[str, Any] = (await self.system.api.get(f"/customers/{self.customer_id}")).json()
+        body: dict[str, Any] = (await self.system.api.get(self.one)).json()
         return body
 
-    async def app_edit(self, path: str, value: str) -> None:
+    async def app_edit(self, path: str, value: Any) -> None:
         body: dict[str, Any]
         if path.startswith("metadata."):
             metadata = dict((await self.local())["metadata"])
@@ -134,16 +149,16 @@ class Scenario:
             body = {"metadata": metadata}
         else:
             body = {path: value}
-        response = await self.system.api.patch(f"/customers/{self.customer_id}", json=body)
+        response = await self.system.api.patch(self.one, json=body)
         assert response.status_code == 200, response.text
 
-    async def dashboard_edit(self, path: str, value: str) -> None:
+    async def dashboard_edit(self, path: str, value: Any) -> None:
         if path.startswith("metadata."):
             params: dict[str, Any] = {"metadata": {path.split(".", 1)[1]: value}}
         else:
             params = {path: value}
         async with self.system.fake.client() as stripe:
-            await stripe.v1.customers.update_async(self.external_id, params=params)
+            await self.case.resource(stripe).update_async(self.external_id, params=params)
 
     async def deliver_captured(self) -> int:
         """Deliver what was captured, partly twice; reordered where the events say what
@@ -179,14 +194,16 @@ class Scenario:
         fake = self.system.fake
         fake.hold()
         pending_dashboard: list[int] = []
-        for step, (side, path) in enumerate(ops):
+        paths = paths_of(self.case)
+        for step, (side, slot) in enumerate(ops):
             if side == "deliver":
                 await self.deliver_captured()
                 for d_step in pending_dashboard:
                     done.seen_at[d_step] = step
                 pending_dashboard.clear()
                 continue
-            value = value_of(side, path, f"{number}{step:02d}")
+            path = paths[slot]
+            value = value_of(self.case, side, path, f"{number}{step:02d}")
             if side == "app":
                 await self.app_edit(path, value)
                 done.app.setdefault(path, []).append((step, value))
@@ -204,7 +221,7 @@ class Scenario:
     async def conflicted_paths(self, since: int) -> tuple[set[str], int]:
         body = (
             await self.system.api.get(
-                "/conflicts", params={"entity_id": self.customer_id, "limit": "200"}
+                "/conflicts", params={"entity_id": self.entity_id, "limit": "200"}
             )
         ).json()
         records = [r for r in body["data"] if int(r["id"]) > since]
@@ -212,9 +229,10 @@ class Scenario:
         return {r["field"] for r in records}, newest
 
 
-def flat_of(state: dict[str, Any]) -> dict[str, Any]:
+def flat_of(case: KindCase, state: dict[str, Any]) -> dict[str, Any]:
+    fields = KINDS[case.kind].data.synced_fields
     metadata = {k: v for k, v in (state["metadata"] or {}).items() if k != LOCAL_ID_METADATA_KEY}
-    return flatten({**state, "metadata": metadata}, FIELDS)
+    return flatten({**{k: state.get(k) for k in fields}, "metadata": metadata}, fields)
 
 
 @settings(
@@ -224,11 +242,12 @@ def flat_of(state: dict[str, Any]) -> dict[str, Any]:
 )
 @given(scenario=scenarios())
 async def test_random_concurrent_edits_converge_and_lose_nothing(
-    system: System, scenario: tuple[list[list[Op]], int]
+    system: System, case: KindCase, scenario: tuple[list[list[Op]], int]
 ) -> None:
     rounds, seed = scenario
-    play = Scenario(system, random.Random(seed))
-    await play.setup(f"p-{uuid.uuid4().hex}")
+    play = Scenario(system, case, random.Random(seed))
+    await play.setup()
+    paths = paths_of(case)
     system.fake.webhook_mode = "capture"
     exact = system.fake.stripe_like
     last_conflict = 0
@@ -236,18 +255,20 @@ async def test_random_concurrent_edits_converge_and_lose_nothing(
         for number, ops in enumerate(rounds):
             done = await play.play(number, ops)
             local = await play.local()
-            here, there = flat_of(local), flat_of(stripe_state(play.external_id))
-            shown = f"round {number} of " + " | ".join(
-                " ".join(f"{side}:{path}" for side, path in r) for r in rounds
+            here = flat_of(case, local)
+            there = flat_of(case, stripe_object(case, play.external_id))
+            shown = f"{case.kind} round {number} of " + " | ".join(
+                " ".join(f"{side}:{paths[slot] if slot >= 0 else ''}" for side, slot in r)
+                for r in rounds
             )
             assert here == there, (shown, here, there)
             assert local["sync"]["stripe"]["status"] == "synced"
-            for path in PATHS:
+            for path in paths:
                 expected = done.expected(path)
                 if expected is not None:
                     assert here.get(path) == expected, (shown, path, here)
             conflicted, last_conflict = await play.conflicted_paths(last_conflict)
-            concurrent = {p for p in PATHS if done.concurrent(p)}
+            concurrent = {p for p in paths if done.concurrent(p)}
             if exact:
                 assert conflicted == concurrent, (shown, conflicted, concurrent)
             else:
