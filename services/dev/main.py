@@ -151,6 +151,9 @@ def _banner(
         _say(f"  curl -s {fake.url}/v1/customers -u {fake.api_key}:   # it is in Stripe")
         _say(f"  curl -s {fake.url}/v1/customers/<cus_id> -u {fake.api_key}: -d name=Grace")
         _say(f"  curl -s {api_url}/customers {auth}   # and back here")
+        _say(f"  curl -s -XPOST {api_url}/products {auth} -H 'content-type: application/json' \\")
+        _say('       -d \'{"name": "Widget", "description": "A fine widget"}\'')
+        _say(f"  curl -s {fake.url}/v1/products -u {fake.api_key}:   # products too")
     else:
         _say("  Stripe          the real API (STRIPE_API_KEY)")
         _say(f"  forward webhooks with: stripe listen --forward-to {webhook_url}")

@@ -3,9 +3,9 @@
 Every service runs (see ``conftest.py``). A scenario is a few rounds. In a round, twoway's
 requests to Stripe are held (a slow Stripe) and Stripe's events are captured; the app and the
 dashboard edit random paths (two of the kind's fields and two metadata keys, for every
-registered kind), and now and then the events so far are delivered, shuffled and some twice. At the end of the round the held requests go
-through, and every event (the echoes of twoway's own writes too) is delivered the same way
-until the system is quiet. Then:
+registered kind), and now and then the events so far are delivered, shuffled and some twice.
+At the end of the round the held requests go through, and every event (the echoes of twoway's
+own writes too) is delivered the same way until the system is quiet. Then:
 
 - both sides are equal, path by path, and in sync;
 - a path edited on one side only, or on both but where every app edit saw the dashboard's

@@ -117,6 +117,15 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
             customer = (await api.get(f"/customers/{local_id}")).json()
             assert customer["version"] == 2
             assert customer["sync"]["stripe"]["external_id"] == external_id
+
+            product = await api.post("/products", json={"name": "Widget"})  # as the banner says
+            assert product.status_code == 201, product.text
+
+            async def product_in_stripe() -> list[dict[str, object]]:
+                data = (await stripe.get("/v1/products")).json()["data"]
+                return [p for p in data if p["name"] == "Widget"]
+
+            assert await wait_for(product_in_stripe), "the product never reached Stripe"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
