@@ -10,15 +10,16 @@ from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, create_missing_tables, init_db
 from services.runtime.metrics import serve_metrics
+from services.runtime.outbound.handler import OutboundHandler
+from services.runtime.outbound.results import Reporter
 from services.runtime.worker import Worker
-from services.stripe_sync.consumer import SyncHandler
-from services.stripe_sync.models import MODELS_MODULE
+from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.ratelimit import stripe_budget
-from services.stripe_sync.results import Reporter
 from services.stripe_sync.settings import StripeSyncSettings
 from services.stripe_sync.stripe import STRIPE_RESOURCES
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
+from shared.kinds import Provider
 from shared.topology import STRIPE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ async def main(
     )
     caller = Caller(budget)
     resources = {kind: make(client, caller) for kind, make in STRIPE_RESOURCES.items()}
-    handler = SyncHandler(resources, Reporter(bus))
+    handler = OutboundHandler(Provider.STRIPE, StripeLink, resources, Reporter(bus))
     worker = Worker(
         bus,
         STRIPE_SYNC_QUEUE,

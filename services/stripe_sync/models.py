@@ -1,29 +1,11 @@
-"""The worker's own record of what it applied at Stripe.
-
-One row per local entity: its Stripe id (once known), per path the newest version written there
-(or known to be there, for changes that came from Stripe), the newest version seen, and whether
-it is deleted. The row is also the lock that serializes work on one entity across worker
-processes (``SELECT ... FOR UPDATE`` for the whole handling of one event).
-"""
+"""The Stripe worker's own record of what it applied at Stripe (``stripe_links``)."""
 
 from __future__ import annotations
 
-from tortoise import fields
-from tortoise.models import Model
+from services.runtime.outbound.links import ProviderLink
 
 
-class StripeLink(Model):
-    id = fields.BigIntField(primary_key=True)
-    entity = fields.CharField(max_length=32)
-    entity_id = fields.CharField(max_length=64)
-    external_id = fields.CharField(max_length=255, null=True)
-    version = fields.IntField(default=0)
-    deleted = fields.BooleanField(default=False)
-    # Path -> the newest version whose value of it Stripe holds. An event only writes the paths
-    # it is newer for, so a retried older event never overwrites a newer value.
-    field_versions: fields.Field[dict[str, int]] = fields.JSONField(default=dict)
-    updated_at = fields.DatetimeField(auto_now=True)
-
+class StripeLink(ProviderLink):
     class Meta:
         table = "stripe_links"
         unique_together = (("entity", "entity_id"),)

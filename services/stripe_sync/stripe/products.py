@@ -23,7 +23,7 @@ def has_prices(exc: stripe.StripeError) -> bool:
 class StripeProducts(StripeResource):
     name = "products"
 
-    async def delete(self, external_id: str, idempotency_key: str) -> str | None:
+    async def delete(self, external_id: str, key: str) -> str | None:
         async def request() -> str:
             await self.service.delete_async(external_id)
             return "deleted"
@@ -35,5 +35,5 @@ class StripeProducts(StripeResource):
 
         if await self.call("products.delete", request, accept=accept) != "has_prices":
             return None
-        await self.update(external_id, {"active": False}, f"{idempotency_key}-archive")
+        await self.post_update(external_id, {"active": False}, f"{key}-archive")
         return ARCHIVED

@@ -10,6 +10,7 @@ from typing import Any
 import stripe
 from pydantic import JsonValue
 
+from services.runtime.outbound.resource import Resource
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
@@ -45,7 +46,7 @@ def update_params(local_id: str, values: Mapping[str, JsonValue]) -> dict[str, A
     return params
 
 
-class StripeResource:
+class StripeResource(Resource):
     """Writes of one resource, every request through the ``Caller`` (budget, metrics, errors)."""
 
     name = ""
@@ -59,25 +60,28 @@ class StripeResource:
     def service(self) -> Any:
         return getattr(self.client.v1, self.name)
 
-    async def create(self, data: EntityData, idempotency_key: str) -> str:
+    async def create(self, data: EntityData, key: str) -> str:
         params = create_params(data)
         created = await self.call(
             f"{self.name}.create",
-            lambda: self.service.create_async(
-                params=params, options={"idempotency_key": idempotency_key}
-            ),
+            lambda: self.service.create_async(params=params, options={"idempotency_key": key}),
         )
         return str(created.id)
 
-    async def update(self, external_id: str, params: dict[str, Any], idempotency_key: str) -> None:
+    async def update(
+        self, external_id: str, local_id: str, values: Mapping[str, JsonValue], key: str
+    ) -> None:
+        await self.post_update(external_id, update_params(local_id, values), key)
+
+    async def post_update(self, external_id: str, params: dict[str, Any], key: str) -> None:
         await self.call(
             f"{self.name}.update",
             lambda: self.service.update_async(
-                external_id, params=params, options={"idempotency_key": idempotency_key}
+                external_id, params=params, options={"idempotency_key": key}
             ),
         )
 
-    async def delete(self, external_id: str, idempotency_key: str) -> str | None:
+    async def delete(self, external_id: str, key: str) -> str | None:
         """Delete; an object already gone at Stripe counts as deleted. Returns a note for the
         sync status when Stripe kept the object in some other form."""
 

@@ -18,6 +18,7 @@ Status = Literal["synced", "failed", "skipped"]
 
 
 def result_of(
+    provider: Provider,
     event: EntityEvent,
     status: Status,
     external_id: str | None,
@@ -33,7 +34,7 @@ def result_of(
         event_id=uuid.uuid4(),
         occurred_at=datetime.now(UTC),
         type="sync.result",
-        provider=Provider.STRIPE,
+        provider=provider,
         entity=event.entity,
         entity_id=event.entity_id,
         version=event.version,

@@ -1,0 +1,33 @@
+"""One entity kind at one provider: the three writes a provider worker makes.
+
+Every request goes through the provider's own call wrapper (rate budget, metrics, its errors
+mapped to ``Retryable``/``Permanent``); ``key`` is the request's idempotency key where the
+provider has them (``shared.bookkeeping``), else unused (Salesforce's upsert by external id is
+idempotent by construction).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from pydantic import JsonValue
+
+from shared.entities import EntityData
+
+
+class Resource(ABC):
+    @abstractmethod
+    async def create(self, data: EntityData, key: str) -> str:
+        """Create the whole entity there; its id there."""
+
+    @abstractmethod
+    async def update(
+        self, external_id: str, local_id: str, values: Mapping[str, JsonValue], key: str
+    ) -> None:
+        """Set these paths (None: unset) of the entity there."""
+
+    @abstractmethod
+    async def delete(self, external_id: str, key: str) -> str | None:
+        """Delete it there (already gone counts as deleted); a note for the sync status when
+        the provider kept it in some other form."""
