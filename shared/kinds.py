@@ -23,6 +23,7 @@ class Provider(StrEnum):
     """The services twoway syncs with. A change's origin is one of them, or the app."""
 
     STRIPE = "stripe"
+    SALESFORCE = "salesforce"
 
 
 APP: Final = "app"

@@ -6,7 +6,10 @@ before its consumer first ran is already kept in that consumer's durable queue.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from shared.kinds import Provider
 
 EVENTS_EXCHANGE = "twoway.events"
 """Durable topic exchange for domain events (``<entity>.<action>``) and sync results."""
@@ -42,10 +45,29 @@ ENTITY_EVENT_KEYS = ("*.created", "*.updated", "*.deleted")
 takes all of them (each provider's queue receives every entity event: fan-out)."""
 
 STRIPE_SYNC_QUEUE = WorkQueue("twoway.stripe_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
+SALESFORCE_SYNC_QUEUE = WorkQueue("twoway.salesforce_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
 SYNC_RESULTS_QUEUE = WorkQueue("twoway.crud.sync_results", EVENTS_EXCHANGE, ("sync.#",))
 INBOUND_QUEUE = WorkQueue("twoway.crud.inbound", COMMANDS_EXCHANGE, ("inbound.#",))
 
-WORK_QUEUES: tuple[WorkQueue, ...] = (STRIPE_SYNC_QUEUE, SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
+PROVIDER_QUEUES: dict[Provider, WorkQueue] = {
+    Provider.STRIPE: STRIPE_SYNC_QUEUE,
+    Provider.SALESFORCE: SALESFORCE_SYNC_QUEUE,
+}
+"""Each provider worker's queue: declared only where that provider is enabled
+(``TWOWAY_PROVIDERS``), or it would keep every event for a worker that never comes."""
+
+DEFAULT_PROVIDERS: tuple[Provider, ...] = (Provider.STRIPE,)
+
+WORK_QUEUES: tuple[WorkQueue, ...] = (*PROVIDER_QUEUES.values(), SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
+"""Every work queue twoway may declare."""
+
+
+def work_queues(providers: Iterable[Provider] = DEFAULT_PROVIDERS) -> tuple[WorkQueue, ...]:
+    """The work queues of a deployment whose enabled providers are ``providers``."""
+    enabled = set(providers)
+    chosen = [q for p, q in PROVIDER_QUEUES.items() if p in enabled]
+    return (*chosen, SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
+
 
 DEFAULT_RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 5_000, 30_000, 120_000, 600_000)
 """Backoff tiers: attempt n waits in tier n; after the last tier a message is dead-lettered."""

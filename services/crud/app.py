@@ -91,7 +91,9 @@ class Runtime:
 
 
 def make_bus(settings: CrudSettings) -> Bus:
-    return AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
+    return AmqpBus(
+        settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+    )
 
 
 @contextlib.asynccontextmanager
@@ -175,7 +177,7 @@ def create_app(
 
     endpoints = [*service_endpoints(readyz)]
     for entity in ENTITIES.values():
-        endpoints.extend(EntityApi(entity).endpoints())
+        endpoints.extend(EntityApi(entity, settings.providers).endpoints())
     endpoints.extend(conflict_endpoints)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
 

@@ -8,7 +8,7 @@ filters); ``/<kind>s/{id}``: ``GET``, ``PATCH`` (``If-Match`` optional), ``DELET
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -21,21 +21,25 @@ from services.crud.records import Duplicate, EntityService, NotFound, VersionMis
 from services.crud.slices import EntitySlice
 from services.crud.sync.status import ids_with_status, sync_blocks, unsynced_blocks
 from services.crud.synced import SyncedModel
+from shared.kinds import Provider
+from shared.providers import providers_of
 
 T = TypeVar("T")
 BODY_ERRORS = (400, 408, 413, 415, 422)
 
 
 class EntityApi:
-    def __init__(self, kind: EntitySlice) -> None:
+    def __init__(self, kind: EntitySlice, providers: Sequence[Provider]) -> None:
         self.kind = kind
+        # The deployment's providers that sync this kind: those the sync block shows.
+        self.providers = tuple(p for p in providers_of(kind.kind) if p in providers)
 
     def render(self, row: SyncedModel) -> dict[str, Any]:
         return snapshot(self.kind, row).model_dump(mode="json")
 
     async def render_all(self, rows: list[SyncedModel]) -> list[dict[str, Any]]:
         """The entities with their ``sync`` block (status at each provider)."""
-        blocks = await sync_blocks(self.kind.kind, {r.id: r.version for r in rows})
+        blocks = await sync_blocks(self.kind.kind, {r.id: r.version for r in rows}, self.providers)
         return [{**self.render(r), "sync": blocks[r.id]} for r in rows]
 
     async def one(self, row: SyncedModel) -> JSONResponse:
@@ -80,7 +84,7 @@ class EntityApi:
         body = await parse_body(request, self.kind.create)
         row = await self.write(request, self.service(request).create(body.model_dump()))
         # Just created through the API: no provider can have it yet, so no link to look up.
-        created = {**self.render(row), "sync": unsynced_blocks()}
+        created = {**self.render(row), "sync": unsynced_blocks(self.providers)}
         return JSONResponse(created, status_code=201, headers={"ETag": etag(row.version)})
 
     async def get(self, request: Request) -> Response:

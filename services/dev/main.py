@@ -61,9 +61,11 @@ async def _stripe(webhook_url: str) -> AsyncIterator[FakeStripe | None]:
 def _buses(crud: CrudSettings) -> tuple[str, list[Bus]]:
     if "amqp_url" in crud.model_fields_set:
         url = crud.amqp_url.get_secret_value()
-        return "RabbitMQ", [AmqpBus(url, crud.retry_delays_ms) for _ in range(3)]
+        queues = crud.work_queues()
+        return "RabbitMQ", [AmqpBus(url, crud.retry_delays_ms, queues) for _ in range(3)]
     broker = MemoryBroker()
-    return "in-process bus", [MemoryBus(broker, crud.retry_delays_ms) for _ in range(3)]
+    queues = crud.work_queues()
+    return "in-process bus", [MemoryBus(broker, crud.retry_delays_ms, queues) for _ in range(3)]
 
 
 async def run_dev(options: DevOptions) -> None:

@@ -55,7 +55,7 @@ async def main(settings: OpsSettings, args: argparse.Namespace, out: TextIO) -> 
 
     url = settings.amqp_url.get_secret_value()
     admin = AmqpQueueAdmin(url)
-    bus = AmqpBus(url, settings.retry_delays_ms)
+    bus = AmqpBus(url, settings.retry_delays_ms, settings.work_queues())
     try:
         return await run(args, admin, bus, out, input)
     except BusError as exc:

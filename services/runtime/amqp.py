@@ -41,11 +41,14 @@ from shared.topology import (
     EVENTS_EXCHANGE,
     UNROUTED_EXCHANGE,
     UNROUTED_QUEUE,
-    WORK_QUEUES,
     WorkQueue,
+    work_queues,
 )
 
 log = logging.getLogger(__name__)
+
+DEFAULT_QUEUES = work_queues()
+"""The work queues of a Stripe-only deployment: what a bus declares unless told."""
 
 CONNECT_TIMEOUT_S = 5.0
 # Errors about a message or the broker's state, not about the connection.
@@ -74,10 +77,16 @@ class AmqpDelivery(Delivery):
 
 
 class AmqpBus(Bus):
-    def __init__(self, url: str, retry_delays_ms: Sequence[int]) -> None:
+    def __init__(
+        self,
+        url: str,
+        retry_delays_ms: Sequence[int],
+        queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+    ) -> None:
         self._url = url
         self._endpoint = parse_url(url)
         self._retry_delays_ms = tuple(retry_delays_ms)
+        self._queues = tuple(queues)
         self._connection: AbstractConnection | None = None
         self._publisher: ConfirmPublisher | None = None
         self._lock = asyncio.Lock()
@@ -117,7 +126,7 @@ class AmqpBus(Bus):
     async def _open(self) -> None:
         self._connection = await aio_pika.connect(self._url, timeout=CONNECT_TIMEOUT_S)
         channel = await self._connection.channel()
-        await declare_topology(channel, self._retry_delays_ms)
+        await declare_topology(channel, self._retry_delays_ms, self._queues)
         await channel.close()
         # Publishing has a connection of its own (see services.runtime.amqp_publisher).
         self._publisher = await ConfirmPublisher.open(self._endpoint, CONNECT_TIMEOUT_S)
@@ -206,8 +215,13 @@ class AmqpBus(Bus):
         return self.connected
 
 
-async def declare_topology(channel: AbstractChannel, retry_delays_ms: Sequence[int]) -> None:
-    """Declare every exchange and queue twoway uses; safe to run from every service."""
+async def declare_topology(
+    channel: AbstractChannel,
+    retry_delays_ms: Sequence[int],
+    queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+) -> None:
+    """Declare every exchange and the deployment's work queues; safe to run from every
+    service."""
     unrouted = await channel.declare_exchange(
         UNROUTED_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
     )
@@ -218,7 +232,7 @@ async def declare_topology(channel: AbstractChannel, retry_delays_ms: Sequence[i
         await channel.declare_exchange(
             name, aio_pika.ExchangeType.TOPIC, durable=True, arguments=alt
         )
-    for work in WORK_QUEUES:
+    for work in queues:
         await declare_work_queue(channel, work, retry_delays_ms)
 
 

@@ -37,11 +37,14 @@ from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
     UNROUTED_QUEUE,
-    WORK_QUEUES,
     WorkQueue,
+    work_queues,
 )
 
 log = logging.getLogger(__name__)
+
+DEFAULT_QUEUES = work_queues()
+"""The work queues of a Stripe-only deployment: what a bus declares unless told."""
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
@@ -121,12 +124,15 @@ class MemoryBroker(QueueAdmin):
         self._bindings: dict[str, list[tuple[str, str]]] = {}
         self._tags = itertools.count(1)
 
-    def declare_topology(self, retry_delays_ms: Sequence[int]) -> None:
-        """Declare every exchange and queue twoway uses; idempotent, like ``declare_topology``."""
+    def declare_topology(
+        self, retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] = DEFAULT_QUEUES
+    ) -> None:
+        """Declare every exchange and the deployment's work queues; idempotent, like
+        ``declare_topology``."""
         self._declare(UNROUTED_QUEUE)
         for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
             self._bindings.setdefault(exchange, [])
-        for work in WORK_QUEUES:
+        for work in queues:
             self._declare(work.dead_letter)
             self._declare(work.name)
             for key in work.binding_keys:
@@ -269,9 +275,15 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 class MemoryBus(Bus):
     """One connection to a ``MemoryBroker``. Single process only (see the module docstring)."""
 
-    def __init__(self, broker: MemoryBroker, retry_delays_ms: Sequence[int]) -> None:
+    def __init__(
+        self,
+        broker: MemoryBroker,
+        retry_delays_ms: Sequence[int],
+        queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+    ) -> None:
         self.broker = broker
         self._retry_delays_ms = tuple(retry_delays_ms)
+        self._queues = tuple(queues)
         self._closed: asyncio.Event | None = None
         self._consumers: list[_Consumer] = []
 
@@ -281,7 +293,7 @@ class MemoryBus(Bus):
 
     async def connect(self) -> None:
         if not self.connected:
-            self.broker.declare_topology(self._retry_delays_ms)
+            self.broker.declare_topology(self._retry_delays_ms, self._queues)
             self._closed = asyncio.Event()
 
     async def close(self) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.runtime.amqp_url import parse_url
-from shared.topology import DEFAULT_RETRY_DELAYS_MS
+from shared.kinds import Provider
+from shared.topology import DEFAULT_PROVIDERS, DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
 
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -85,11 +87,28 @@ class ServiceSettings(BaseSettings):
         default=SecretStr(DEFAULT_AMQP_URL), validation_alias=AliasChoices("TWOWAY_AMQP_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TWOWAY_LOG_LEVEL"))
+    providers: Annotated[tuple[Provider, ...], NoDecode] = Field(
+        default=DEFAULT_PROVIDERS, validation_alias=AliasChoices("TWOWAY_PROVIDERS")
+    )
+    """The providers this deployment syncs with (``stripe,salesforce``): every service declares
+    their workers' queues, and the API shows their sync status."""
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )
     """The consumers' retry tiers. Every service declares the whole topology, whose wait
     queues are named by these delays, so all of a deployment's processes must agree."""
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "stripe,salesforce", or a JSON list
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    def work_queues(self) -> tuple[WorkQueue, ...]:
+        return work_queues(self.providers)
 
     @field_validator("database_url", mode="before")
     @classmethod

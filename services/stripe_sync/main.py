@@ -39,7 +39,9 @@ async def main(
     caller exposes the process's metrics, or nobody does. ``budget``: Stripe's rate budget,
     started and closed by the caller; None: the deployment's (see ``ratelimit``), run here.
     """
-    bus = bus or AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
+    bus = bus or AmqpBus(
+        settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+    )
     own_budget = budget is None
     budget = budget or stripe_budget(settings)
     client, http_client = build_client(

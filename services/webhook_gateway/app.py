@@ -130,7 +130,7 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state["bus"] = bus or AmqpBus(
-            settings.amqp_url.get_secret_value(), settings.retry_delays_ms
+            settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
         )
         try:
             await state["bus"].connect()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from services.runtime.db import close_db, init_db
 from services.stripe_sync.main import main as stripe_sync_main
 from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.settings import StripeSyncSettings
-from shared.topology import WORK_QUEUES
+from shared.topology import WorkQueue, work_queues
 from tests.conftest import (
     TEST_RETRY_DELAYS_MS,
     WEBHOOK_SECRET,
@@ -35,6 +35,8 @@ from tests.conftest import (
 )
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.webhook_gateway.events import webhook_url
+
+DEFAULT_WORK_QUEUES = work_queues()
 
 
 @pytest.fixture
@@ -91,12 +93,13 @@ class System:
         fake: FakeStripe,
         broker: Broker,
         retry_delays_ms: tuple[int, ...] = TEST_RETRY_DELAYS_MS,
+        queues: Sequence[WorkQueue] = DEFAULT_WORK_QUEUES,
     ) -> None:
         self.api = api
         self.fake = fake
         self.broker = broker
-        self.queues = [w.name for w in WORK_QUEUES]
-        self.waiting = [w.retry_queue(d) for w in WORK_QUEUES for d in retry_delays_ms]
+        self.queues = [w.name for w in queues]
+        self.waiting = [w.retry_queue(d) for w in queues for d in retry_delays_ms]
         # Handlers cut short by earlier tests' shutdowns never settle: count from here.
         self._consumed0 = [_counter("twoway_messages_consumed_total", q) for q in self.queues]
         self._settled0 = [_counter("twoway_messages_settled_total", q) for q in self.queues]

@@ -208,10 +208,9 @@ async def _observation(
 async def _local_side(
     conn: BaseDBAsyncClient, kind: EntitySlice, command: Upsert, row: SyncedModel, shadow: Shadow
 ) -> LocalSide:
-    sent: dict[str, dict[JsonValue, int]] = {}
-    history: dict[str, dict[JsonValue, int]] = {}
-    if not command.request_known:
-        sent, history = await _sent_not_overtaken(conn, command, row.id, shadow)
+    sent, history = await _sent_not_overtaken(conn, command, row.id, shadow)
+    if command.request_known:
+        sent = {}  # the provider names twoway's own requests: no echo is guessed by value
     return LocalSide(records.flat(kind, row), FieldClock(row.field_clock), sent, history)
 
 

@@ -57,7 +57,7 @@ class LocalSide:
     sent: Mapping[str, Mapping[JsonValue, int]] = field(default_factory=dict)
     history: Mapping[str, Mapping[JsonValue, int]] = field(default_factory=dict)
     """Per path, the values it had locally since the provider's own last change, with the
-    newest version holding each (also only needed when the provider does not say)."""
+    newest version holding each."""
     """Per path, the values twoway sent the provider that its own changes have not overtaken
     (``Shadow.floor``), each with the oldest version that sent it: what an echo may look like
     when the provider does not say who wrote."""
@@ -232,9 +232,13 @@ def _concurrent_said(
         return True
     if known is None or not known.unordered:
         return False
-    if known.overwrote:
-        # The echo of twoway's write said what it replaced: this change, if it made that.
-        return theirs == known.overwrote[0]
+    if known.overwrote and theirs == known.overwrote[0]:
+        return True  # the echo of twoway's write said it replaced this change
     if before == ours:
-        return obs.at < known.hi
-    return before != known.value
+        # From the value twoway's write set: after that write, if its echo said what it
+        # replaced (not this change); without the echo, by time.
+        return not known.overwrote and obs.at < known.hi
+    # Changed from a value the path had here before twoway's last write: it did not see that
+    # write, which landed after it. From a value never seen here: a change of the provider's
+    # own came between (its event not in yet), after twoway's write.
+    return before in local.history.get(path, {})

@@ -6,6 +6,7 @@ Derived, never stored: ``synced`` when the provider holds the entity's current v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -17,7 +18,6 @@ from shared.kinds import EntityKind, Provider
 
 SyncStatus = Literal["pending", "synced", "failed"]
 SYNC_STATUSES: tuple[SyncStatus, ...] = ("pending", "synced", "failed")
-PROVIDERS: tuple[Provider, ...] = (Provider.STRIPE,)
 
 
 def status_of(link: ExternalLink | None, version: int) -> SyncStatus:
@@ -44,21 +44,21 @@ def block(link: ExternalLink | None, version: int) -> dict[str, Any]:
     }
 
 
-def unsynced_blocks() -> dict[str, dict[str, Any]]:
+def unsynced_blocks(providers: Sequence[Provider]) -> dict[str, dict[str, Any]]:
     """The block of an entity no provider has heard of yet (one just created by the API)."""
-    return {p.value: block(None, 1) for p in PROVIDERS}
+    return {p.value: block(None, 1) for p in providers}
 
 
 async def sync_blocks(
-    entity: EntityKind, versions: dict[str, int]
+    entity: EntityKind, versions: dict[str, int], providers: Sequence[Provider]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{entity_id: {provider: block}}`` for the given entities (id -> current version)."""
     links = await ExternalLink.filter(
-        entity=entity.value, entity_id__in=list(versions), provider__in=list(PROVIDERS)
+        entity=entity.value, entity_id__in=list(versions), provider__in=list(providers)
     )
     by_key = {(link.entity_id, link.provider): link for link in links}
     return {
-        entity_id: {p.value: block(by_key.get((entity_id, p.value)), version) for p in PROVIDERS}
+        entity_id: {p.value: block(by_key.get((entity_id, p.value)), version) for p in providers}
         for entity_id, version in versions.items()
     }
 
