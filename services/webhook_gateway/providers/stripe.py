@@ -1,15 +1,14 @@
-"""Stripe webhooks: ``Stripe-Signature`` verification and ``customer.*`` normalization."""
+"""Stripe webhooks: ``Stripe-Signature`` verification, then ``shared.stripe_normalize``."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import stripe
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from services.webhook_gateway.providers.base import (
     BadSignature,
@@ -19,14 +18,10 @@ from services.webhook_gateway.providers.base import (
 )
 from services.webhook_gateway.providers.stripe_scope import out_of_scope
 from services.webhook_gateway.settings import GatewaySettings
-from shared.bookkeeping import LOCAL_ID_METADATA_KEY, event_id_of_key
-from shared.commands import CustomerDelete, CustomerSnapshot, CustomerUpsert
-from shared.fields import Flat
 from shared.kinds import Provider
+from shared.stripe_normalize import MalformedObject, commands_of
 
 SIGNATURE_HEADER = "stripe-signature"
-UPSERT_TYPES = frozenset({"customer.created", "customer.updated"})
-DELETE_TYPE = "customer.deleted"
 
 
 class StripeWebhooks(WebhookProvider):
@@ -87,58 +82,10 @@ class StripeWebhooks(WebhookProvider):
         return out_of_scope(event, self._live, self._accounts)
 
     def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
-        kind = event["type"]
-        if kind not in UPSERT_TYPES and kind != DELETE_TYPE:
-            return []
-        data = event.get("data")
-        obj = data.get("object") if isinstance(data, dict) else None
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            raise MalformedPayload("a customer event without data.object.id")
-        metadata = obj.get("metadata") or {}
-        if not isinstance(metadata, dict):
-            raise MalformedPayload("data.object.metadata is not an object")
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "provider_event_id": event["id"],
-            "provider_event_type": kind,
-            "external_id": obj["id"],
-            "local_id": metadata.get(LOCAL_ID_METADATA_KEY) or None,
-            "occurred_at": datetime.fromtimestamp(event["created"], UTC),
-        }
         try:
-            if kind == DELETE_TYPE:
-                return [CustomerDelete(**common)]
-            # At Stripe an empty string unsets a field or a metadata key; some emulators
-            # (localstripe) store it instead. Read it the way Stripe means it.
-            snapshot = CustomerSnapshot(
-                name=obj.get("name"),
-                email=obj.get("email"),
-                phone=obj.get("phone") or None,
-                metadata={
-                    k: v for k, v in metadata.items() if k != LOCAL_ID_METADATA_KEY and v != ""
-                },
-            )
-            changes = None
-            if kind != "customer.created" and isinstance(data, dict):
-                changes = _previous(data, snapshot.flat())
-            request = event.get("request")
-            return [
-                CustomerUpsert(
-                    **common,
-                    data=snapshot,
-                    initial=kind == "customer.created",
-                    changed=None if changes is None else tuple(sorted(changes)),
-                    previous=changes,
-                    request_known=isinstance(request, dict),
-                    echo_of=event_id_of_key(request.get("idempotency_key"))
-                    if isinstance(request, dict)
-                    else None,
-                )
-            ]
-        except ValidationError as exc:
-            raise MalformedPayload(
-                f"unexpected customer fields: {exc.error_count()} errors"
-            ) from None
+            return commands_of(event)
+        except MalformedObject as exc:
+            raise MalformedPayload(str(exc)) from None
 
 
 def from_settings(settings: GatewaySettings) -> StripeWebhooks:
@@ -148,25 +95,6 @@ def from_settings(settings: GatewaySettings) -> StripeWebhooks:
         live=settings.stripe_mode == "live",
         accounts=settings.connect_accounts,
     )
-
-
-def _previous(data: Mapping[str, Any], now: Flat) -> dict[str, Any] | None:
-    """The synced paths ``data.previous_attributes`` says changed, with their prior values;
-    None when Stripe does not say (an emulator, or an event without the attribute)."""
-    previous = data.get("previous_attributes")
-    if not isinstance(previous, dict):
-        return None
-    before: dict[str, Any] = {}
-    for name in ("name", "email", "phone"):
-        if name in previous:
-            before[name] = previous[name] or None
-    old_metadata = previous.get("metadata")
-    if isinstance(old_metadata, dict):
-        for key, value in old_metadata.items():
-            if key != LOCAL_ID_METADATA_KEY:
-                before[f"metadata.{key}"] = value or None
-    # Only what really differs: an attribute listed with its current value changed nothing.
-    return {path: value for path, value in before.items() if now.get(path) != value}
 
 
 def _timestamp(header: str | None) -> int:
