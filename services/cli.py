@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
+from services.repair.reconcile_command import add_arguments as add_reconcile_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
 
@@ -112,6 +113,21 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from services.crud.settings import CrudSettings
+    from services.repair import reconcile_command
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    sync = load(StripeSyncSettings)
+    crud = load(CrudSettings)
+    configure_logging("reconcile", sync.log_level)
+    try:
+        return asyncio.run(reconcile_command.main(args, sync, crud, sys.stdout))
+    except KeyboardInterrupt:
+        print("reconcile interrupted: go on with --resume", file=sys.stderr)
+        return 130
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from services.dev.main import DevOptions, run_dev
     from services.runtime.settings import ServiceSettings
@@ -143,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("apikey", help="create, list or revoke the CRUD API's keys")
     add_apikey_arguments(p)
     p.set_defaults(func=cmd_apikey)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="link, import and push what exists at a provider and here (adopting an account)",
+    )
+    add_reconcile_arguments(p)
+    p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser(
         "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"

@@ -115,18 +115,23 @@ class CrudTarget:
 
     async def _verdict(self, entry: InboxEntry) -> Result:
         outcome = Outcome(entry.outcome)
+        # The link, not the inbox row: an import's inbox row has no entity id.
+        link = await ExternalLink.get_or_none(
+            provider=self.provider.value, entity=entry.entity, external_id=entry.external_id
+        )
+        entity_id = link.entity_id if link is not None else None
         if outcome is Outcome.GONE:
-            return Result(Verdict.GONE, entry.entity_id, "deleted here: never brought back")
-        if entry.entity_id is None:
+            return Result(Verdict.GONE, entity_id, "deleted here: never brought back")
+        if entity_id is None:
             return Result(Verdict.FAILED, detail=f"{outcome.value} without an entity")
-        if outcome is Outcome.APPLIED and await self._created(entry):
-            return Result(Verdict.IMPORTED, entry.entity_id, wrote=True)
-        return Result(Verdict.LINKED, entry.entity_id, wrote=outcome is Outcome.APPLIED)
+        if outcome is Outcome.APPLIED and await self._created(entry, entity_id):
+            return Result(Verdict.IMPORTED, entity_id, wrote=True)
+        return Result(Verdict.LINKED, entity_id, wrote=outcome is Outcome.APPLIED)
 
-    async def _created(self, entry: InboxEntry) -> bool:
+    async def _created(self, entry: InboxEntry, entity_id: str) -> bool:
         """The entity was made from this provider object: its creation event says so."""
         row = await OutboxEvent.filter(
-            entity=entry.entity, entity_id=entry.entity_id, routing_key=f"{entry.entity}.created"
+            entity=entry.entity, entity_id=entity_id, routing_key=f"{entry.entity}.created"
         ).first()
         if row is None:
             return False
