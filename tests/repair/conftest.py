@@ -51,7 +51,6 @@ def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSync
         stripe_api_key=API_KEY,
         stripe_api_base=fake_stripe.url,
         stripe_timeout_s=5.0,
-        stripe_rate_limit=1000,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
     )
 

@@ -140,3 +140,62 @@ async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
     assert await OutboxEvent.filter(routing_key="customer.created").count() == 350
     # Each object went through the inbound path once: the killed page's were found there.
     assert await InboxEntry.filter(event_id__startswith=f"reconcile:{run.id}:").count() == 500
+
+
+async def test_ambiguous_claims_are_left_alone_and_local_only_customers_pushed(
+    system: Any,
+    sync_settings: StripeSyncSettings,
+    settings: CrudSettings,
+    tmp_path: Path,
+) -> None:
+    system.fake.webhook_mode = "capture"  # the account as it was before twoway heard of it
+    (held,) = await local_customers([{"name": "Twin", "email": "twin@example.com"}])
+    claimed = await local_customers([{"name": "Claimed", "email": "claimed@example.com"}])
+    only_here = await local_customers(
+        [{"name": f"Only here {i}", "email": f"only{i}@example.com"} for i in range(3)]
+    )
+    twins = [stripe_customers(1, prefix=f"twin{i}")[0] for i in range(2)]
+    for twin in twins:  # two Stripe customers with the email of one local customer
+        await _stripe_update(system.fake, twin["id"], email="twin@example.com")
+    for i in range(2):  # two Stripe customers saying they are the same local customer
+        stripe_customers(1, prefix=f"dup{i}", metadata={"twoway_id": claimed[0].id})
+    (alone,) = stripe_customers(1, prefix="alone")
+    system.fake.webhook_mode = "deliver"
+    await system.quiet()
+    before = await state()
+
+    dry = await reconcile(sync_settings, settings, tmp_path, "--dry-run")
+
+    assert dry.code == 0, dry.text
+    assert dry.report is not None
+    expected = {"linked": 0, "imported": 1, "ambiguous": 4, "failed": 0, "pushed": 3, "held": 2}
+    assert {k: dry.report["counts"][k] for k in expected} == expected
+    assert await state() == before  # a dry run writes nothing
+    assert await ReconcileRun.all().count() == 0
+
+    real = await reconcile(sync_settings, settings, tmp_path)
+
+    assert real.report is not None
+    assert {k: real.report["counts"][k] for k in expected} == expected
+    ambiguous = {o["external_id"] for o in real.report["objects"] if o["verdict"] == "ambiguous"}
+    assert twins[0]["id"] in ambiguous and twins[1]["id"] in ambiguous
+    assert alone["id"] not in ambiguous
+    await system.quiet()
+    from localstripe.resources import store
+
+    at_stripe = [o for k, o in store.items() if k.startswith("customer:")]
+    by_local: dict[str, int] = {}
+    for obj in at_stripe:
+        local_id = (obj.metadata or {}).get("twoway_id")
+        by_local[local_id] = by_local.get(local_id, 0) + 1
+    for customer in only_here:  # pushed: created at Stripe once, through stripe-sync
+        assert by_local.get(customer.id) == 1
+    assert held.id not in by_local  # never pushed: a Stripe customer claims it
+    assert by_local.get(claimed[0].id) == 2  # the two claimants, untouched
+    links = await ExternalLink.filter(entity_id=held.id)
+    assert links == []
+
+
+async def _stripe_update(fake: FakeStripe, external_id: str, **params: Any) -> None:
+    async with fake.client() as client:
+        await client.v1.customers.update_async(external_id, params=params)  # type: ignore[arg-type]
