@@ -77,8 +77,14 @@ class CrudTarget:
             theirs = item.flat()
             shadow = Shadow.load(link.shadow)
             differences = [
-                Difference(p, ours.get(p), theirs.get(p), clock.version(p) > shadow.confirmed(p))
-                for p in sorted(changed_paths(ours, theirs))
+                Difference(
+                    path,
+                    ours.get(path),
+                    theirs.get(path),
+                    pending=clock.version(path) > shadow.confirmed(path),
+                    known=theirs.get(path) == shadow.values().get(path),
+                )
+                for path in sorted(changed_paths(ours, theirs))
             ]
             out.append(Look(item.external_id, link.entity_id, differences))
         return out

@@ -42,6 +42,9 @@ class Difference:
     provider: JsonValue
     pending: bool
     """The app's value is a local change the provider has not confirmed yet: on its way."""
+    known: bool
+    """The provider's value is the one twoway last knew it to hold (its shadow): the provider
+    did not change it behind twoway's back."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,9 @@ class Look:
 
     @property
     def drifting(self) -> bool:
-        """Linked, and different in a way no local change on its way explains."""
-        return self.entity_id is not None and any(not d.pending for d in self.differences)
+        """Linked, and the provider holds a value twoway did not know of: a change it never
+        heard of (a lost webhook, a write behind its back)."""
+        return self.entity_id is not None and any(not d.known for d in self.differences)
 
 
 @dataclass(frozen=True)
