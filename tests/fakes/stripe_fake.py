@@ -140,6 +140,7 @@ class FakeStripe:
                 self._record_mw,
                 self._hold_mw,
                 self._fault_mw,
+                self._events_mw,
                 self._idempotency_mw,
                 server.error_middleware,
                 server.auth_middleware,
@@ -343,6 +344,46 @@ class FakeStripe:
             await asyncio.sleep(fault.hang_s)
         body = fault.body or {"error": {"type": "api_error", "message": "injected fault"}}
         return web.json_response(body, status=fault.status, headers=fault.headers)
+
+    @web.middleware
+    async def _events_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """``GET /v1/events`` as Stripe lists them (localstripe knows neither ``types[]`` nor
+        ``ending_before``, and lists oldest first): newest first; ``ending_before=<id>``: the
+        events just newer than ``<id>`` (404 for an unknown id); ``starting_after``: older."""
+        if request.method != "GET" or request.path != "/v1/events":
+            return await handler(request)
+        from localstripe.resources import store
+
+        query = request.query
+        types = {v for k, v in query.items() if k == "types[]" or k.startswith("types[")}
+        events = [o for k, o in store.items() if k.startswith("event:")]  # oldest first
+        if types:
+            events = [e for e in events if e.type in types]
+        ids = [e.id for e in events]
+        limit = int(query.get("limit", "10"))
+        newest_first = list(reversed(events))
+        if "ending_before" in query:
+            cursor = query["ending_before"]
+            if cursor not in ids and not store.get(f"event:{cursor}"):
+                return web.json_response(
+                    {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                               "message": f"No such event: '{cursor}'"}},
+                    status=404,
+                )  # fmt: skip
+            newer = events[ids.index(cursor) + 1 :] if cursor in ids else []
+            page, more = newer[:limit], len(newer) > limit
+            data = list(reversed(page))
+        else:
+            start = 0
+            if "starting_after" in query and query["starting_after"] in ids:
+                start = newest_first.index(store[f"event:{query['starting_after']}"]) + 1
+            data = newest_first[start : start + limit]
+            more = len(newest_first) > start + limit
+        body = {"object": "list", "url": "/v1/events", "has_more": more,
+                "data": [e._export() for e in data]}  # fmt: skip
+        return web.json_response(body)
 
     @web.middleware
     async def _idempotency_mw(
