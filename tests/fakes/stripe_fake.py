@@ -3,6 +3,7 @@
 localstripe (GPL) is only ever loaded here, in the test process. In front of it sit:
 - a request log (time, method, path, status) to check rate budgets and call counts;
 - an Idempotency-Key cache (localstripe ignores the header; real Stripe replays the first result);
+- Stripe's rate limit (``rate_limit``): requests over it within 1 s are answered 429;
 - fault injection: queued faults answer 429/5xx/4xx or hang, before or *after* the real handler
   ran (the latter is "Stripe did it but the client never heard");
 - Stripe's rule that an empty value unsets a customer's field or metadata key (localstripe
@@ -109,6 +110,10 @@ class FakeStripe:
         self.holding = 0
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        # Stripe's own limit, enforced as Stripe would: more than this many requests arriving
+        # within 1 s are answered 429 (None: no limit).
+        self.rate_limit: int | None = None
+        self._arrivals: list[float] = []
         self.webhook_mode = "deliver"  # or "capture"
         self.captured: list[dict[str, Any]] = []
         # The Idempotency-Key of the request behind each captured event (None: not twoway's).
@@ -334,6 +339,14 @@ class FakeStripe:
     async def _fault_mw(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if self.rate_limit is not None and request.path.startswith("/v1/"):
+            now = time.monotonic()
+            self._arrivals = [t for t in self._arrivals if now - t < 1.0]
+            if len(self._arrivals) >= self.rate_limit:
+                body = {"error": {"type": "invalid_request_error", "code": "rate_limit",
+                                  "message": "Too many requests"}}  # fmt: skip
+                return web.json_response(body, status=429)
+            self._arrivals.append(now)
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is None:
             return await handler(request)

@@ -18,6 +18,7 @@ done after its last page. The checkpoint (``runs``) is saved after every page.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -46,13 +47,27 @@ class Options:
 
 
 async def pages(source: ObjectSource, kind: EntityKind, after: str | None) -> AsyncIterator[Page]:
-    """Every page from cursor ``after`` on; a page whose read fails is read again."""
-    while True:
-        page = await patiently(functools.partial(source.page, kind, after), f"{kind.value} page")
-        yield page
-        if page.after is None:
-            return
-        after = page.after
+    """Every page from cursor ``after`` on; a page whose read fails is read again. The next
+    page is read while the caller works on this one, so the reads keep to the budget's pace
+    instead of waiting on the database."""
+
+    def read(cursor: str | None) -> asyncio.Task[Page]:
+        what = f"{kind.value} page"
+        return asyncio.ensure_future(patiently(functools.partial(source.page, kind, cursor), what))
+
+    ahead = read(after)
+    try:
+        while True:
+            page = await ahead
+            if page.after is not None:
+                ahead = read(page.after)
+            yield page
+            if page.after is None:
+                return
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
 
 
 class Reconcile:
