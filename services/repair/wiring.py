@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-from tortoise import Tortoise
 
 from services.crud.entities import model_modules
 from services.crud.repair.target import CrudTarget
 from services.crud.settings import CrudSettings
-from services.runtime.db import close_db, init_db
+from services.runtime.db import close_db, create_missing_tables, init_db
 from services.runtime.repair.models import MODELS_MODULE
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.repair.events import StripeEvents
@@ -36,9 +33,7 @@ async def database(url: str, own: bool = True) -> AsyncIterator[None]:
         return
     await init_db(url, repair_models())
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*already exists")
-            await Tortoise.generate_schemas(safe=True)
+        await create_missing_tables()
         yield
     finally:
         await close_db()
