@@ -7,52 +7,22 @@ import argparse
 import asyncio
 import io
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from tortoise import connections
-
 from services.crud.customers.models import Customer
 from services.crud.ids import new_id
 from services.crud.settings import CrudSettings
-from services.migrate import all_model_modules
 from services.repair import reconcile_command
-from services.runtime.budget.schema import TABLES as BUDGET_TABLES
-from services.runtime.db import close_db, init_db
 from services.runtime.repair.progress import Progress
 from services.stripe_sync.settings import StripeSyncSettings
-from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.e2e.conftest import system  # noqa: F401 - the whole deployment, on this db
-from tests.fakes.stripe_fake import API_KEY, FakeStripe
-
-
-@pytest.fixture
-async def db(settings: CrudSettings) -> AsyncIterator[None]:
-    """Every service's tables and the repair jobs', all empty; no budget member left over."""
-    await init_db(settings.database_url.get_secret_value(), all_model_modules())
-    await truncate_all()
-    for table in BUDGET_TABLES:
-        await connections.get("default").execute_script(f"DELETE FROM `{table}`")
-    try:
-        yield
-    finally:
-        await close_db()
-
-
-@pytest.fixture
-def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSyncSettings:
-    return StripeSyncSettings(
-        database_url=settings.database_url,
-        amqp_url=settings.amqp_url,
-        stripe_api_key=API_KEY,
-        stripe_api_base=fake_stripe.url,
-        stripe_timeout_s=5.0,
-        retry_delays_ms=TEST_RETRY_DELAYS_MS,
-    )
+from tests.stripe_sync.conftest import (  # noqa: F401 - every table (the jobs' too), empty
+    db,
+    sync_settings,
+)
 
 
 def stripe_customers(count: int, prefix: str = "c", **extra: Any) -> list[dict[str, Any]]:
