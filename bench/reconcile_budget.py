@@ -43,7 +43,7 @@ def load_local(rows: list[tuple[str, str]]) -> None:
 
 
 async def one(budget: int, customers: int, local: int) -> None:
-    fresh_namespace()
+    await asyncio.to_thread(fresh_namespace)
     await migrate(ServiceSettings(database_url=DATABASE_URL))
     fake = FakeStripe()
     await fake.start()
