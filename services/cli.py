@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
+from services.repair.drift_command import add_arguments as add_drift_arguments
+from services.repair.reconcile_command import add_arguments as add_reconcile_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.settings import ConfigError, load
 
@@ -112,6 +114,48 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from services.crud.settings import CrudSettings
+    from services.repair import reconcile_command
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    sync = load(StripeSyncSettings)
+    crud = load(CrudSettings)
+    configure_logging("reconcile", sync.log_level)
+    try:
+        return asyncio.run(reconcile_command.main(args, sync, crud, sys.stdout))
+    except KeyboardInterrupt:
+        print("reconcile interrupted: go on with --resume", file=sys.stderr)
+        return 130
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from services.crud.settings import CrudSettings
+    from services.repair import drift_command
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    sync = load(StripeSyncSettings)
+    crud = load(CrudSettings)
+    configure_logging("drift", sync.log_level)
+    return asyncio.run(drift_command.main(args, sync, crud, sys.stdout))
+
+
+def cmd_stripe_repair(args: argparse.Namespace) -> int:
+    from services.crud.settings import CrudSettings
+    from services.repair.main import main as repair_main
+    from services.repair.settings import RepairSettings
+    from services.runtime.process import run_until_signal
+    from services.stripe_sync.settings import StripeSyncSettings
+
+    repair = load(RepairSettings)
+    sync = load(StripeSyncSettings)
+    crud = load(CrudSettings)
+    configure_logging("stripe_repair", repair.log_level)
+    job = repair_main(repair, sync, crud, metrics_port=repair.metrics_port or None)
+    asyncio.run(run_until_signal([], [job]))
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from services.dev.main import DevOptions, run_dev
     from services.runtime.settings import ServiceSettings
@@ -145,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_apikey)
 
     p = sub.add_parser(
+        "reconcile",
+        help="link, import and push what exists at a provider and here (adopting an account)",
+    )
+    add_reconcile_arguments(p)
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser(
         "crud", help="run the CRUD HTTP API, the outbox relay and the inbound consumer"
     )
     p.add_argument("--host", default="127.0.0.1")
@@ -168,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stripe-sync", help="send customer changes to Stripe (outbound worker)")
     p.set_defaults(func=cmd_stripe_sync)
+
+    p = sub.add_parser(
+        "stripe-repair",
+        help="read back webhooks that never arrived (catch-up) and repair drift (audit)",
+    )
+    p.set_defaults(func=cmd_stripe_repair)
+
+    p = sub.add_parser("drift", help="compare here with a provider: `twoway drift report`")
+    add_drift_arguments(p)
+    p.set_defaults(func=cmd_drift)
     return parser
 
 

@@ -14,12 +14,13 @@ from services.crud.entities import model_modules as crud_models
 from services.runtime.budget.schema import SCHEMA as BUDGET_SCHEMA
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.db import close_db, create_missing_tables, dialect, init_db
+from services.runtime.repair.models import MODELS_MODULE as REPAIR_MODELS
 from services.runtime.settings import ServiceSettings
 from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
 
 
 def all_model_modules() -> list[str]:
-    return [*crud_models(), STRIPE_SYNC_MODELS]
+    return [*crud_models(), STRIPE_SYNC_MODELS, REPAIR_MODELS]
 
 
 async def migrate(settings: ServiceSettings) -> list[str]:

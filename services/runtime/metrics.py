@@ -90,6 +90,49 @@ CONFLICTS = Counter(
     ["entity", "provider", "winner"],
 )
 
+CATCHUP_COMMANDS = Counter(
+    "twoway_catchup_commands_total",
+    "Inbound commands catch-up read from a provider's event log and handed on",
+    ["provider"],
+)
+CATCHUP_POSITION = Gauge(
+    "twoway_catchup_position_timestamp_seconds",
+    "Provider time of the newest event catch-up has read: everything before it was read",
+    ["provider"],
+)
+CATCHUP_REACHED_BACK = Gauge(
+    "twoway_catchup_reached_back_seconds",
+    "How far back the last catch-up pass started reading (its cursor's age); past the "
+    "provider's retention (Stripe: 30 days) events are lost and only reconcile helps",
+    ["provider"],
+)
+CATCHUP_GAPS = Counter(
+    "twoway_catchup_gaps_total",
+    "Catch-up passes whose cursor had fallen out of the provider's retention",
+    ["provider"],
+)
+DRIFT_OBJECTS = Gauge(
+    "twoway_drift_objects",
+    "Objects that differed from the app at the audit's last look and still do after repair",
+    ["provider", "entity"],
+)
+DRIFT_FOUND = Counter(
+    "twoway_drift_found_total",
+    "Objects the audit found holding values twoway did not know of",
+    ["provider", "entity"],
+)
+DRIFT_REPAIRED = Counter(
+    "twoway_drift_repaired_total",
+    "Drift the audit repaired through the inbound merge",
+    ["provider", "entity"],
+)
+AUDIT_OBJECTS = Counter(
+    "twoway_audit_objects_total", "Objects the audit compared", ["provider", "entity"]
+)
+AUDIT_PASSES = Counter(
+    "twoway_audit_passes_total", "Audit passes over every object completed", ["provider", "entity"]
+)
+
 
 async def metrics_endpoint(request: Request) -> Response:
     refresh = getattr(request.app.state, "refresh_metrics", None)

@@ -3,6 +3,7 @@
 localstripe (GPL) is only ever loaded here, in the test process. In front of it sit:
 - a request log (time, method, path, status) to check rate budgets and call counts;
 - an Idempotency-Key cache (localstripe ignores the header; real Stripe replays the first result);
+- Stripe's rate limit (``rate_limit``): requests over it within 1 s are answered 429;
 - fault injection: queued faults answer 429/5xx/4xx or hang, before or *after* the real handler
   ran (the latter is "Stripe did it but the client never heard");
 - Stripe's rule that an empty value unsets a field or metadata key (localstripe stores the
@@ -145,6 +146,10 @@ class FakeStripe:
         self.holding = 0
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        # Stripe's own limit, enforced as Stripe would: more than this many requests arriving
+        # within 1 s are answered 429 (None: no limit).
+        self.rate_limit: int | None = None
+        self._arrivals: list[float] = []
         self.webhook_mode = "deliver"  # or "capture"
         self.captured: list[dict[str, Any]] = []
         # The Idempotency-Key of the request behind each captured event (None: not twoway's).
@@ -177,6 +182,7 @@ class FakeStripe:
                 self._record_mw,
                 self._hold_mw,
                 self._fault_mw,
+                self._events_mw,
                 self._idempotency_mw,
                 server.error_middleware,
                 server.auth_middleware,
@@ -370,6 +376,14 @@ class FakeStripe:
     async def _fault_mw(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if self.rate_limit is not None and request.path.startswith("/v1/"):
+            now = time.monotonic()
+            self._arrivals = [t for t in self._arrivals if now - t < 1.0]
+            if len(self._arrivals) >= self.rate_limit:
+                body = {"error": {"type": "invalid_request_error", "code": "rate_limit",
+                                  "message": "Too many requests"}}  # fmt: skip
+                return web.json_response(body, status=429)
+            self._arrivals.append(now)
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is None:
             return await handler(request)
@@ -380,6 +394,46 @@ class FakeStripe:
             await asyncio.sleep(fault.hang_s)
         body = fault.body or {"error": {"type": "api_error", "message": "injected fault"}}
         return web.json_response(body, status=fault.status, headers=fault.headers)
+
+    @web.middleware
+    async def _events_mw(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """``GET /v1/events`` as Stripe lists them (localstripe knows neither ``types[]`` nor
+        ``ending_before``, and lists oldest first): newest first; ``ending_before=<id>``: the
+        events just newer than ``<id>`` (404 for an unknown id); ``starting_after``: older."""
+        if request.method != "GET" or request.path != "/v1/events":
+            return await handler(request)
+        from localstripe.resources import store
+
+        query = request.query
+        types = {v for k, v in query.items() if k == "types[]" or k.startswith("types[")}
+        events = [o for k, o in store.items() if k.startswith("event:")]  # oldest first
+        if types:
+            events = [e for e in events if e.type in types]
+        ids = [e.id for e in events]
+        limit = int(query.get("limit", "10"))
+        newest_first = list(reversed(events))
+        if "ending_before" in query:
+            cursor = query["ending_before"]
+            if cursor not in ids and not store.get(f"event:{cursor}"):
+                return web.json_response(
+                    {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                               "message": f"No such event: '{cursor}'"}},
+                    status=404,
+                )  # fmt: skip
+            newer = events[ids.index(cursor) + 1 :] if cursor in ids else []
+            page, more = newer[:limit], len(newer) > limit
+            data = list(reversed(page))
+        else:
+            start = 0
+            if "starting_after" in query and query["starting_after"] in ids:
+                start = newest_first.index(store[f"event:{query['starting_after']}"]) + 1
+            data = newest_first[start : start + limit]
+            more = len(newest_first) > start + limit
+        body = {"object": "list", "url": "/v1/events", "has_more": more,
+                "data": [e._export() for e in data]}  # fmt: skip
+        return web.json_response(body)
 
     @web.middleware
     async def _idempotency_mw(

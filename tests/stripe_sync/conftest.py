@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
+from services.migrate import all_model_modules
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, create_missing_tables, init_db
 from services.stripe_sync.main import main
-from services.stripe_sync.models import MODELS_MODULE, StripeLink
+from services.stripe_sync.models import StripeLink
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.entities.customer import CustomerData
 from shared.events import EntityEvent, dump_event, event_routing_key
@@ -34,7 +34,7 @@ from tests.fakes.stripe_fake import API_KEY, FakeStripe
 async def db(settings: CrudSettings) -> AsyncIterator[None]:
     """The CRUD tables, the worker's own table and the rate budgets, all empty (one pool, as
     in one database): no worker of an earlier test (say, one killed) shares the budget."""
-    await init_db(settings.database_url.get_secret_value(), [*model_modules(), MODELS_MODULE])
+    await init_db(settings.database_url.get_secret_value(), all_model_modules())
     await create_missing_tables()
     await truncate_all()
     for table in BUDGET_TABLES:  # `twoway migrate` made them for the session

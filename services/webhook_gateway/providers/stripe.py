@@ -1,4 +1,4 @@
-"""Stripe webhooks: ``Stripe-Signature`` verification; normalization in ``stripe_events``."""
+"""Stripe webhooks: ``Stripe-Signature`` verification, then ``shared.stripe_normalize``."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from services.webhook_gateway.providers.base import (
     MalformedPayload,
     WebhookProvider,
 )
-from services.webhook_gateway.providers.stripe_events import commands
 from services.webhook_gateway.providers.stripe_scope import out_of_scope
 from services.webhook_gateway.settings import GatewaySettings
 from shared.kinds import Provider
+from shared.stripe_normalize import MalformedObject, commands_of
 
 SIGNATURE_HEADER = "stripe-signature"
 
@@ -82,7 +82,10 @@ class StripeWebhooks(WebhookProvider):
         return out_of_scope(event, self._live, self._accounts)
 
     def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
-        return commands(self.provider, event)
+        try:
+            return commands_of(event)
+        except MalformedObject as exc:
+            raise MalformedPayload(str(exc)) from None
 
 
 def from_settings(settings: GatewaySettings) -> StripeWebhooks:

@@ -1,0 +1,92 @@
+"""``twoway drift report [stripe] [--kind K] [--json]``: what differs now, read-only.
+
+Every object at the provider is read (bulk lane) and compared with its local entity. Listed:
+values the provider holds that twoway did not know of (drift: the audit repairs these), and
+local changes still on their way to the provider (``pending``). Objects linked to nothing here
+are counted (``twoway reconcile`` adopts them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from services.crud.settings import CrudSettings
+from services.repair.wiring import app_side, database, stripe_side
+from services.runtime.repair.reconcile import pages
+from services.runtime.repair.target import Difference
+from services.stripe_sync.settings import StripeSyncSettings
+from shared.kinds import EntityKind
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="drift_command", required=True)
+    report = sub.add_parser("report", help="list what differs now between here and a provider")
+    report.add_argument("provider", nargs="?", choices=["stripe"], default="stripe")
+    report.add_argument(
+        "--kind", choices=[k.value for k in EntityKind], default=EntityKind.CUSTOMER.value
+    )
+    report.add_argument("--json", action="store_true", help="one JSON document instead of text")
+
+
+async def collect(sync: StripeSyncSettings, crud: CrudSettings, kind: EntityKind) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    objects = unlinked = 0
+    async with stripe_side(sync) as stripe:
+        target = app_side(crud)
+        async for page in pages(stripe.objects, kind, None):
+            objects += len(page.items)
+            for look in await target.looks(kind, page.items):
+                if look.entity_id is None:
+                    unlinked += 1
+                    continue
+                for d in look.differences:
+                    rows.append(
+                        {
+                            "external_id": look.external_id,
+                            "entity_id": look.entity_id,
+                            "path": d.path,
+                            "app": d.app,
+                            "provider": d.provider,
+                            "state": "drift"
+                            if not d.known
+                            else "pending"
+                            if d.pending
+                            else "differs",
+                        }
+                    )
+    return {"kind": kind.value, "objects": objects, "unlinked": unlinked, "differences": rows}
+
+
+def _state(difference: Difference) -> str:
+    if not difference.known:
+        return "drift"
+    return "pending" if difference.pending else "differs"
+
+
+async def main(
+    args: argparse.Namespace,
+    sync: StripeSyncSettings,
+    crud: CrudSettings,
+    out: TextIO,
+    own_database: bool = True,
+) -> int:
+    async with database(sync.database_url.get_secret_value(), own_database):
+        found = await collect(sync, crud, EntityKind(args.kind))
+    if args.json:
+        print(json.dumps(found, indent=2), file=out)
+    else:
+        print(
+            f"{found['objects']} {found['kind']} objects at {args.provider}, "
+            f"{found['unlinked']} not linked here, {len(found['differences'])} differences",
+            file=out,
+        )
+        for row in found["differences"]:
+            print(
+                f"  {row['state']:<8} {row['external_id']} {row['entity_id']} {row['path']}: "
+                f"app={json.dumps(row['app'])} provider={json.dumps(row['provider'])}",
+                file=out,
+            )
+    drift = any(row["state"] == "drift" for row in found["differences"])
+    return 3 if drift else 0

@@ -1,0 +1,28 @@
+"""Settings of the repair jobs, besides the provider's (``StripeSyncSettings``) and the conflict
+rules (``CrudSettings``), which they read too."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+
+from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from shared.topology import DEFAULT_RETRY_DELAYS_MS
+
+
+class RepairSettings(ServiceSettings):
+    catchup_interval_s: float = Field(
+        default=600.0, gt=0, le=86_400, validation_alias=AliasChoices("TWOWAY_CATCHUP_INTERVAL")
+    )
+    """Seconds between two reads of the provider's event log (and one at start)."""
+    audit_period_s: float = Field(
+        default=86_400.0, gt=0, validation_alias=AliasChoices("TWOWAY_AUDIT_PERIOD")
+    )
+    """Seconds one audit pass over every object should take (pages are spread over it)."""
+    audit_max_rate: float = Field(
+        default=1.0, gt=0, le=100, validation_alias=AliasChoices("TWOWAY_AUDIT_MAX_RATE")
+    )
+    """Listing requests per second the audit sends at most (100 objects each)."""
+    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    retry_delays_ms: tuple[int, ...] = Field(
+        default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
+    )
