@@ -18,8 +18,8 @@ from services.runtime.bus import Bus
 from services.runtime.metrics import serve_metrics
 from services.runtime.repair.audit import Audit
 from services.runtime.repair.catchup import CatchUp, publisher
-from services.stripe_sync.repair.objects import KINDS
 from services.stripe_sync.settings import StripeSyncSettings
+from shared.stripe_normalize import STRIPE_OBJECTS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def main(
             await bus.connect()
             target = app_side(crud)
             jobs = [CatchUp(stripe.events, publisher(bus), repair.catchup_interval_s).run()]
-            for kind in KINDS:
+            for kind in STRIPE_OBJECTS.values():
                 audit = Audit(
                     stripe.objects, target, kind, repair.audit_period_s, repair.audit_max_rate
                 )

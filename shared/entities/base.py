@@ -39,6 +39,8 @@ class EntityData(Frozen):
 
 class ProviderState(Frozen):
     synced_fields: ClassVar[tuple[str, ...]] = ()
+    match_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields that find the local entity a provider's unlinked object is (customers: email)."""
 
     def flat(self) -> Flat:
         return flatten(self.model_dump(mode="json"), self.synced_fields)

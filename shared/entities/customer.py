@@ -23,6 +23,7 @@ class CustomerData(EntityData):
 
 class CustomerState(ProviderState):
     synced_fields: ClassVar[tuple[str, ...]] = FIELDS
+    match_fields: ClassVar[tuple[str, ...]] = ("email",)
 
     name: str | None = None
     email: str | None = None

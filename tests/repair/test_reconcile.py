@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,42 @@ async def test_ambiguous_claims_are_left_alone_and_local_only_customers_pushed(
 async def _stripe_update(fake: FakeStripe, external_id: str, **params: Any) -> None:
     async with fake.client() as client:
         await client.v1.customers.update_async(external_id, params=params)  # type: ignore[arg-type]
+
+
+async def test_products_are_adopted_the_same_way(
+    db: None,
+    fake_stripe: FakeStripe,
+    sync_settings: StripeSyncSettings,
+    settings: CrudSettings,
+    tmp_path: Path,
+) -> None:
+    """``--kind product``: products have no match key, so what Stripe has is imported, what
+    only the app has is pushed, and a second run changes nothing."""
+    from localstripe.resources import Product as StripeProduct
+
+    from services.crud.products.models import Product
+
+    made = [StripeProduct._api_create(name=f"Widget {i}") for i in range(30)]
+    await Product.create(
+        id="01a2290e-0000-7000-8000-000000000001",
+        name="Only here",
+        version=1,
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
+
+    first = await reconcile(sync_settings, settings, tmp_path, "--kind", "product")
+    assert first.code == 0, first.text
+    assert first.report is not None
+    counts = first.report["counts"]
+    assert (counts["imported"], counts["pushed"], counts["failed"]) == (30, 1, 0)
+    links = await ExternalLink.filter(provider="stripe", entity="product", deleted=False)
+    assert sorted(str(link.external_id) for link in links) == sorted(p.id for p in made)
+    assert await Product.all().count() == 31
+    pushed = await OutboxEvent.filter(routing_key="product.updated").count()
+    assert pushed == 1  # the one only here, through the outbox
+
+    second = await reconcile(sync_settings, settings, tmp_path, "--kind", "product")
+    assert second.report is not None
+    assert second.report["counts"]["imported"] == 0
+    assert second.report["counts"]["in_step"] == 30

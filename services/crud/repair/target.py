@@ -3,14 +3,13 @@
 Provider state goes through the inbound path itself (``services.crud.inbound.apply``: inbox,
 link, merge with its conflict rules, shadow, outbox), called in-process so the job hears each
 outcome at once (ambiguous, failed, imported) instead of finding it in a dead-letter queue.
-Pushes are outbox events, as an API write would make. Kind-specific reads are per kind
-(``KINDS``).
+Pushes are outbox events, as an API write would make. Every registered kind is served the
+same way, from its slice (``entities``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -20,28 +19,15 @@ from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepres
 from services.crud.inbound.models import InboxEntry
 from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
-from services.crud.repair import customers
-from services.crud.sync.clock import FieldClock
+from services.crud.repair import entities
 from services.crud.sync.rules import ConflictRules
 from services.crud.sync.shadow import Shadow
 from services.runtime.repair.source import Observed
 from services.runtime.repair.target import Difference, Local, Look, Result, Verdict
 from shared.commands import Upsert
 from shared.events import parse_event
-from shared.fields import Flat, changed_paths
+from shared.fields import changed_paths
 from shared.kinds import EntityKind, Provider
-from shared.registry import Registry
-
-
-@dataclass(frozen=True)
-class LocalKind:
-    states: Callable[..., Awaitable[dict[str, tuple[Flat, FieldClock]]]]
-    unsynced: Callable[[Provider, str | None, int], Awaitable[list[Local]]]
-    push: Callable[..., Awaitable[int]]
-
-
-KINDS: Registry[EntityKind, LocalKind] = Registry("repair kinds (crud)")
-KINDS.register(EntityKind.CUSTOMER, LocalKind(customers.states, customers.unsynced, customers.push))
 
 
 class _DryRun(Exception):
@@ -64,8 +50,8 @@ class CrudTarget:
             entity_id__isnull=False,
         )
         by_external = {link.external_id: link for link in links}
-        states = await KINDS[kind].states(
-            connections.get("default"), [str(link.entity_id) for link in links]
+        states = await entities.states(
+            connections.get("default"), kind, [str(link.entity_id) for link in links]
         )
         out: list[Look] = []
         for item in items:
@@ -148,12 +134,12 @@ class CrudTarget:
         return bool(origin == self.provider and ids.get(self.provider) == entry.external_id)
 
     async def unsynced(self, kind: EntityKind, after: str | None, limit: int) -> list[Local]:
-        return await KINDS[kind].unsynced(self.provider, after, limit)
+        return await entities.unsynced(kind, self.provider, after, limit)
 
     async def push(
         self, kind: EntityKind, entity_ids: Sequence[str], then: Callable[[], Awaitable[None]]
     ) -> int:
         async with in_transaction() as conn:
-            pushed = await KINDS[kind].push(conn, entity_ids)
+            pushed = await entities.push(conn, kind, entity_ids)
             await then()
         return pushed
