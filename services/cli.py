@@ -114,6 +114,19 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_salesforce_sync(args: argparse.Namespace) -> int:
+    from services.runtime.process import run_until_signal
+    from services.salesforce_sync.main import main as sync_main
+    from services.salesforce_sync.settings import SalesforceSyncSettings
+
+    settings = load(SalesforceSyncSettings)
+    configure_logging("salesforce_sync", settings.log_level)
+
+    worker = sync_main(settings, metrics_port=settings.metrics_port or None)
+    asyncio.run(run_until_signal([], [worker]))
+    return 0
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from services.crud.settings import CrudSettings
     from services.repair import reconcile_command
@@ -217,8 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8001)
     p.set_defaults(func=cmd_webhook_gateway)
 
-    p = sub.add_parser("stripe-sync", help="send customer changes to Stripe (outbound worker)")
+    p = sub.add_parser("stripe-sync", help="send entity changes to Stripe (outbound worker)")
     p.set_defaults(func=cmd_stripe_sync)
+
+    p = sub.add_parser(
+        "salesforce-sync", help="send customer changes to Salesforce Contacts (outbound worker)"
+    )
+    p.set_defaults(func=cmd_salesforce_sync)
 
     p = sub.add_parser(
         "stripe-repair",

@@ -16,11 +16,12 @@ from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.db import close_db, create_missing_tables, dialect, init_db
 from services.runtime.repair.models import MODELS_MODULE as REPAIR_MODELS
 from services.runtime.settings import ServiceSettings
+from services.salesforce_sync.models import MODELS_MODULE as SALESFORCE_SYNC_MODELS
 from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
 
 
 def all_model_modules() -> list[str]:
-    return [*crud_models(), STRIPE_SYNC_MODELS, REPAIR_MODELS]
+    return [*crud_models(), STRIPE_SYNC_MODELS, SALESFORCE_SYNC_MODELS, REPAIR_MODELS]
 
 
 async def migrate(settings: ServiceSettings) -> list[str]:

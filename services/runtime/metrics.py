@@ -80,6 +80,19 @@ BUDGET_FALLBACKS = Counter(
 BUDGET_MEMBERS = Gauge(
     "twoway_budget_members", "Processes sharing the budget, at the last heartbeat", ["budget"]
 )
+SALESFORCE_REQUESTS = Counter(
+    "twoway_salesforce_requests_total",
+    "Calls to the Salesforce REST API",
+    ["operation", "status"],
+)
+SALESFORCE_LATENCY = Histogram(
+    "twoway_salesforce_request_seconds", "Latency of calls to the Salesforce API", ["operation"]
+)
+SALESFORCE_API_USAGE = Gauge(
+    "twoway_salesforce_api_usage",
+    "The org's API use over the last 24 h, from the Sforce-Limit-Info header",
+    ["quantity"],
+)
 WEBHOOKS = Counter("twoway_webhooks_total", "Webhook deliveries received", ["provider", "outcome"])
 INBOUND_COMMANDS = Counter(
     "twoway_inbound_commands_total", "Inbound commands by result", ["provider", "result"]

@@ -77,7 +77,7 @@ def webhook_endpoint(
                 408, "body_timeout", "the body did not arrive in time", {"Connection": "close"}
             )
         try:
-            event = provider.verify(body, request.headers)
+            event = provider.verify(body, request.headers, request.path_params)
             reason = provider.out_of_scope(event)
             commands = provider.normalize(event) if reason is None else []
         except WebhookRejected as exc:
@@ -91,10 +91,10 @@ def webhook_endpoint(
             log.warning(
                 "webhook ignored: not this deployment's", extra={**context, "reason": reason}
             )
-            return reason, JSONResponse({"status": "ignored", "reason": reason})
+            return reason, provider.acknowledge("ignored", {"reason": reason})
         if not commands:
             log.debug("webhook ignored", extra={**context, "type": event.get("type")})
-            return "ignored", JSONResponse({"status": "ignored"})
+            return "ignored", provider.acknowledge("ignored", {})
         messages = [
             OutgoingMessage(
                 routing_key=command_routing_key(c), body=dump_command(c), message_id=c.message_id
@@ -114,7 +114,7 @@ def webhook_endpoint(
         if failed:
             log.warning("webhook not handed on", extra={**context, "error": str(failed[0])})
             return rejected(503, "broker_unavailable", "try again later")
-        return "accepted", JSONResponse({"status": "accepted", "commands": len(commands)})
+        return "accepted", provider.acknowledge("accepted", {"commands": len(commands)})
 
     return endpoint
 
@@ -157,6 +157,10 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
     ]
     for name, factory in PROVIDERS.items():
-        endpoint = webhook_endpoint(factory(settings), lambda: state["bus"], settings)
-        routes.append(Route(f"/webhooks/{name.value}", endpoint, methods=["POST"]))
+        if name not in settings.providers:
+            continue
+        provider = factory(settings)
+        endpoint = webhook_endpoint(provider, lambda: state["bus"], settings)
+        path = provider.route.replace("{provider}", name.value)
+        routes.append(Route(path, endpoint, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
+from shared.kinds import Provider
 
 StripeMode = Literal["test", "live"]
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
@@ -47,6 +48,27 @@ class GatewaySettings(HttpServiceSettings):
     )
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
     """``/metrics`` is served here, never on the public webhook port."""
+    salesforce_org_id: str | None = Field(
+        default=None,
+        pattern=r"^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$",
+        validation_alias=AliasChoices("SALESFORCE_ORG_ID"),
+    )
+    """The org whose Outbound Messages are taken; others are refused."""
+    salesforce_webhook_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        validation_alias=AliasChoices("TWOWAY_SALESFORCE_WEBHOOK_TOKEN"),
+    )
+    """The secret in the Outbound Message's endpoint URL (``.../webhooks/salesforce/<token>``)."""
+    salesforce_integration_user_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SALESFORCE_INTEGRATION_USER_ID")
+    )
+    """The user twoway writes as: its changes are not taken back in (loops)."""
+    salesforce_external_id_field: str = Field(
+        default="Twoway_Id__c",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$",
+        validation_alias=AliasChoices("TWOWAY_SALESFORCE_EXTERNAL_ID_FIELD"),
+    )
 
     @field_validator("stripe_webhook_secret")
     @classmethod
@@ -54,6 +76,17 @@ class GatewaySettings(HttpServiceSettings):
         if not split_list(value.get_secret_value()):
             raise ValueError("must hold at least one secret (comma-separated for several)")
         return value
+
+    @model_validator(mode="after")
+    def _salesforce_complete(self) -> GatewaySettings:
+        if Provider.SALESFORCE in self.providers and (
+            self.salesforce_org_id is None or self.salesforce_webhook_token is None
+        ):
+            raise ValueError(
+                "SALESFORCE_ORG_ID and TWOWAY_SALESFORCE_WEBHOOK_TOKEN are required with "
+                "salesforce in TWOWAY_PROVIDERS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _mode_known(self) -> GatewaySettings:

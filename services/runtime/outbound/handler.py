@@ -143,11 +143,11 @@ class OutboundHandler:
             link.deleted = True
             return Report("synced", link.external_id, note=note)
         versions = dict(link.field_versions or {})
-        values = event.flat()
-        wanted = event.paths_for(self.provider)
+        values = {p: v for p, v in event.flat().items() if resource.syncs(p)}
+        wanted = [p for p in event.paths_for(self.provider) if resource.syncs(p)]
         due = [p for p in wanted if event.version > versions.get(p, 0)]
         if event.origin == self.provider:
-            for path in event.changed:  # the provider holds these already
+            for path in filter(resource.syncs, event.changed):  # the provider holds these
                 versions[path] = max(versions.get(path, 0), event.version)
         outcome = Report("synced" if event.origin == self.provider else "skipped", link.external_id)
         sent_at = datetime.now(UTC)

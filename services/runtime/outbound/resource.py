@@ -14,9 +14,17 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from shared.entities import EntityData
+from shared.fields import split
 
 
 class Resource(ABC):
+    synced: frozenset[str] | None = None
+    """The top-level fields this resource keeps in sync (None: all the kind's). A path of
+    another field is never sent, nor reported as written."""
+
+    def syncs(self, path: str) -> bool:
+        return self.synced is None or split(path)[0] in self.synced
+
     @abstractmethod
     async def create(self, data: EntityData, key: str) -> str:
         """Create the whole entity there; its id there."""

@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from starlette.responses import JSONResponse, Response
+
 from shared.commands import Delete, Upsert
 from shared.kinds import Provider
 
@@ -37,14 +39,22 @@ class WebhookProvider(ABC):
     """One provider's webhooks. Stateless; one instance serves every delivery."""
 
     provider: Provider
+    route = "/webhooks/{provider}"
+    """Its path (``{provider}`` is its name); other placeholders reach ``verify``."""
 
     @abstractmethod
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> Mapping[str, Any]:
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], path: Mapping[str, str]
+    ) -> Mapping[str, Any]:
         """Check the delivery is authentic and parse it; raise ``WebhookRejected`` if not."""
 
     @abstractmethod
     def normalize(self, event: Mapping[str, Any]) -> Sequence[Command]:
         """The commands a verified event asks for; none for event types twoway ignores."""
+
+    def acknowledge(self, status: str, detail: Mapping[str, Any]) -> Response:
+        """The answer to a delivery taken (``accepted``, ``ignored``): a 2xx."""
+        return JSONResponse({"status": status, **detail})
 
     def out_of_scope(self, event: Mapping[str, Any]) -> str | None:
         """Why an authentic event is not this deployment's (answered 2xx and ignored), as a

@@ -41,7 +41,9 @@ class StripeWebhooks(WebhookProvider):
         self._live = live
         self._accounts = accounts
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> Mapping[str, Any]:
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], path: Mapping[str, str]
+    ) -> Mapping[str, Any]:
         header = headers.get(SIGNATURE_HEADER)
         if header is not None and not header.isascii():
             # The SDK's constant-time compare raises TypeError on non-ASCII text.
