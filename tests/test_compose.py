@@ -25,6 +25,12 @@ from services.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+SALESFORCE = yaml.safe_load((ROOT / "compose.salesforce.yaml").read_text())["services"]
+"""The override that adds Salesforce (``-f compose.yaml -f compose.salesforce.yaml``)."""
+
+
+def compose_text() -> str:
+    return (ROOT / "compose.yaml").read_text() + (ROOT / "compose.salesforce.yaml").read_text()
 SCALABLE = ("relay", "consumers", "stripe-sync")
 
 # Sub-commands other branches are adding. While one is missing from the parser its compose
@@ -33,7 +39,7 @@ SCALABLE = ("relay", "consumers", "stripe-sync")
 FUTURE_COMMANDS: dict[str, set[str]] = {}
 
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
-CREDENTIAL = re.compile(r"PASSWORD|SECRET|_KEY$|_URL$|_USER$")
+CREDENTIAL = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|_URL$|_USER$")
 PUBLIC = ("webhook-gateway",)
 
 
@@ -149,7 +155,7 @@ def test_env_example_and_compose_name_the_same_variables() -> None:
         for line in (ROOT / ".env.example").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    text = (ROOT / "compose.yaml").read_text()
+    text = compose_text()
     interpolated = {m.group(1) for m in INTERPOLATION.finditer(text)}
     assert interpolated - example == set(), "used in compose.yaml, missing from .env.example"
     assert example - interpolated == set(), "in .env.example, never passed by compose.yaml"
@@ -224,7 +230,7 @@ def test_the_broker_and_the_database_are_not_published() -> None:
 
 
 def test_credentials_are_required_never_defaulted() -> None:
-    text = (ROOT / "compose.yaml").read_text()
+    text = compose_text()
     credentials = [m for m in INTERPOLATION.finditer(text) if CREDENTIAL.search(m.group(1))]
     assert {m.group(1) for m in credentials} >= {
         "TWOWAY_DATABASE_URL",
@@ -234,9 +240,11 @@ def test_credentials_are_required_never_defaulted() -> None:
         "RABBITMQ_PASSWORD",
         "STRIPE_API_KEY",
         "STRIPE_WEBHOOK_SECRET",
+        "SALESFORCE_CLIENT_SECRET",
+        "TWOWAY_SALESFORCE_WEBHOOK_TOKEN",
     }
     for match in credentials:
-        if match.group(1) == "STRIPE_API_BASE":  # an address, not a secret
+        if match.group(1) in ("STRIPE_API_BASE", "SALESFORCE_LOGIN_URL"):  # addresses
             continue
         assert match.group(2) == ":?", f"{match.group(0)}: a credential must be required"
     example = dict(
@@ -255,3 +263,12 @@ def test_no_password_on_a_command_line() -> None:
         command = " ".join(service.get("command", []))
         for line in (check, command):
             assert not re.search(r"PASSWORD|SECRET|\s-p\S|--password", line), (name, line)
+
+
+def test_the_salesforce_override_adds_its_worker_and_the_gateways_settings() -> None:
+    worker = SALESFORCE["salesforce-sync"]
+    build_parser().parse_args(worker["command"][1:])
+    known = settings_variables()
+    assert set(worker["environment"]) <= known
+    assert set(SALESFORCE["webhook-gateway"]["environment"]) <= known
+    assert "ports" not in worker  # a worker: nothing published
