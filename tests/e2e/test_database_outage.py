@@ -51,7 +51,7 @@ def gateway_settings(gateway_settings: GatewaySettings) -> GatewaySettings:
 async def empty_outage_tiers(broker: Broker) -> AsyncIterator[None]:
     async def purge() -> None:
         channel = await broker.connection.channel()
-        await declare_topology(channel, OUTAGE_RETRY_DELAYS_MS)
+        await declare_topology(channel, OUTAGE_RETRY_DELAYS_MS, WORK_QUEUES)
         for work in WORK_QUEUES:
             for delay in OUTAGE_RETRY_DELAYS_MS:
                 await (await channel.get_queue(work.retry_queue(delay), ensure=False)).purge()
