@@ -33,10 +33,14 @@ class Sessions:
     def expire(self) -> None:
         self.tokens.clear()
 
+    def lookup(self, authorization: str | None) -> str | None:
+        """The user of the session an ``Authorization`` header names, if it is valid."""
+        scheme, _, token = (authorization or "").partition(" ")
+        return self.tokens.get(token.strip()) if scheme.lower() in ("bearer", "oauth") else None
+
     def user(self, authorization: str | None) -> str:
         """The session's user; 401 INVALID_SESSION_ID when there is no valid token."""
-        scheme, _, token = (authorization or "").partition(" ")
-        user = self.tokens.get(token.strip()) if scheme.lower() in ("bearer", "oauth") else None
+        user = self.lookup(authorization)
         if user is None:
             raise ApiError.one(401, "INVALID_SESSION_ID", "Session expired or invalid")
         return user
@@ -55,9 +59,7 @@ async def token(request: Request, config: FakeConfig, sessions: Sessions) -> JSO
     client_id, secret = form.get("client_id"), form.get("client_secret")
     if client_id != config.client_id:
         return _error("invalid client credentials")
-    if secret is None or not hmac.compare_digest(
-        secret.encode(), config.client_secret.encode()
-    ):
+    if secret is None or not hmac.compare_digest(secret.encode(), config.client_secret.encode()):
         return _error("invalid client credentials")
     issued_at = str(int(time.time() * 1000))
     identity = f"{config.base_url}/id/{config.org_id}/{config.integration_user_id}"

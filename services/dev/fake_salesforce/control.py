@@ -55,7 +55,7 @@ def _shown(org: Org, contact: Contact) -> dict[str, Any]:
 
 
 async def reset(request: Request) -> Response:
-    await org_of(request).reset()
+    await org_of(request).reset(config=_flag(request, "config", False))
     return Response(status_code=204)
 
 

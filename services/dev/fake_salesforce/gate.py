@@ -31,6 +31,10 @@ def org_of(request: Request) -> Org:
 
 
 def log_entry(org: Org, request: Request) -> Call:
+    """A new entry in the log; what it is about as far as the request itself says (handlers
+    add what they learn, and injected faults leave it so)."""
+    params = request.path_params
+    by_local_id = params.get("field") == org.config.external_id_field
     call: Call = {
         "at": time.time(),
         "method": request.method,
@@ -38,9 +42,9 @@ def log_entry(org: Org, request: Request) -> Call:
         "query": request.url.query,
         "status": None,
         "body": None,
-        "user": None,
-        "contact_id": None,
-        "local_id": None,
+        "user": org.sessions.lookup(request.headers.get("authorization")),
+        "contact_id": params.get("contact_id"),
+        "local_id": params.get("value") if by_local_id else None,
     }
     org.requests.append(call)
     return call

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from services.dev.fake_salesforce.store import Contact, ContactStore
 class Org:
     def __init__(self, config: FakeConfig) -> None:
         self.config = config
+        self.launch_config = dataclasses.replace(config)
         self.contacts = ContactStore(config)
         self.sessions = Sessions(config)
         self.faults = Faults()
@@ -23,9 +25,13 @@ class Org:
         self.used = 0
         self.requests: list[dict[str, Any]] = []
 
-    async def reset(self) -> None:
+    async def reset(self, *, config: bool = False) -> None:
         """Forget all state (contacts, sessions, faults, usage, log, outbound queue); the
-        configuration stays."""
+        configuration stays, unless ``config``: then the launch configuration is back."""
+        if config:
+            # In place: every part of the org holds this one config object.
+            for field in dataclasses.fields(self.config):
+                setattr(self.config, field.name, getattr(self.launch_config, field.name))
         self.contacts.clear()
         self.sessions.expire()
         self.faults.queued.clear()

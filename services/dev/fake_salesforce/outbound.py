@@ -106,7 +106,8 @@ class Outbound:
     async def _run(self) -> None:
         while True:
             await self._until(lambda: bool(self.pending) and not self.held)
-            batch = [self.pending.popleft() for _ in range(min(len(self.pending), 100))]
+            size = min(len(self.pending), soap.MAX_NOTIFICATIONS)
+            batch = [self.pending.popleft() for _ in range(size)]
             self.in_flight = batch
             delay = self.config.retry_initial_s
             attempt = 1
