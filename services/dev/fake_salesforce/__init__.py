@@ -1,8 +1,7 @@
 """A FAKE Salesforce org, for tests and ``twoway dev``: not Salesforce, and not a model of it.
 
 No local Salesforce server exists, so this small Starlette app answers the few calls twoway
-makes in Salesforce's documented request and response shapes (see
-``/work/shared/notes/salesforce.md``), on Contacts only:
+makes in the request and response shapes Salesforce documents, on Contacts only:
 
 - OAuth 2.0 client credentials (``POST /services/oauth2/token``; one fixed client per fake);
 - the sObject REST routes for Contact: create, get, update, delete, and upsert / get by the

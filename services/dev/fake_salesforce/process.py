@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -48,6 +49,7 @@ async def running_fake_salesforce(
     and stop it on exit."""
     port = port or free_port()
     args = [sys.executable, "-m", "services.dev.fake_salesforce", "--port", str(port)]
+    args += ["--parent-pid", str(os.getpid())]
     if outbound_url is not None:
         args += ["--outbound-url", outbound_url]
     process = await asyncio.create_subprocess_exec(

@@ -64,8 +64,9 @@ async def create(request: Request, org: Org, call: Call) -> Response:
 
 @api
 async def record(request: Request, org: Org, call: Call) -> Response:
-    contact = org.contacts.get(request.path_params["contact_id"])
-    _about(call, contact)
+    contact_id = request.path_params["contact_id"]
+    _about(call, org.contacts.records.get(contact_id))  # deleted or not: the log says whose
+    contact = org.contacts.get(contact_id)
     if request.method == "GET":
         fields = _fields(request, org)
         return JSONResponse(org.view(contact, request.path_params["version"], fields))
