@@ -161,7 +161,7 @@ class Outbound:
             )
             status = response.status_code
             acked = response.is_success and soap.acked(response.content)
-        except (httpx.HTTPError, LookupError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, LookupError) as exc:
             error = type(exc).__name__
         self.deliveries.append(
             {
