@@ -226,9 +226,9 @@ def main() -> int:
         for kind in KINDS:
             rate, p99, _ = results[kind, connections]
             print(f"{labels[kind]:58}: {rate:8.0f} deliveries/s   p99 {p99:7.2f} ms")
-        gateway = results["gateway", connections][0]
-        print(f"ratio gateway/peer: {gateway / results['peer', connections][0]:.2f} (target >= 3)")
-        print(f"ratio gateway/bare: {gateway / results['bare', connections][0]:.2f} (target >= 0.4)")
+        gateway, peer, bare = (results[k, connections][0] for k in ("gateway", "peer", "bare"))
+        print(f"ratio gateway/peer: {gateway / peer:.2f} (target >= 3)")
+        print(f"ratio gateway/bare: {gateway / bare:.2f} (target >= 0.4)")
     print(f"(purged {purged} commands)")
     return 0
 
