@@ -32,9 +32,10 @@ class WorkQueue:
 
     @property
     def dead_letter(self) -> str:
-        # ``.dead``, not the former ``.dlq``: the queue became a classic one, and a queue's type
-        # cannot change once declared (README, "Upgrading the broker topology").
-        return f"{self.name}.dead"
+        # The name the work queue's ``x-dead-letter-routing-key`` names: it cannot change without
+        # redeclaring the work queue. This queue became a classic one, and a queue's type cannot
+        # change once declared: see README, "Upgrading the broker topology".
+        return f"{self.name}.dlq"
 
     def retry_queue(self, delay_ms: int) -> str:
         # The delay is in the name: a queue's TTL cannot change once declared, so changing the

@@ -4,7 +4,7 @@
 |---------------------------|---------|--------------------------------------------------------|
 | ``<work>``                | quorum  | replicated; ``x-delivery-limit`` ends crash loops      |
 | ``<work>.wait.<n>ms``     | quorum  | the retry hop back to ``<work>`` is at-least-once      |
-| ``<work>.dead``           | classic | browsing (``twoway dlq list``) never uses a delivery   |
+| ``<work>.dlq``            | classic | browsing (``twoway dlq list``) never uses a delivery   |
 |                           |         | limit up, so nothing there is ever dropped             |
 
 A wait queue holds a message for its TTL, then dead-letters it to its work queue. Classic
@@ -16,8 +16,9 @@ A dead-letter queue is browsed by taking messages without ack and handing them b
 quorum queue every hand-back counts as a delivery, and RabbitMQ 4 gives quorum queues a
 delivery limit of 20 by default, past which messages are dropped; classic queues count none.
 
-A queue's type and arguments cannot change once declared (PRECONDITION_FAILED), so the wait
-and dead-letter queues got new names when they changed (see README, "Upgrading the broker
+A queue's type and arguments cannot change once declared (PRECONDITION_FAILED): the wait
+queues got new names when they changed; the dead-letter queues kept theirs, which the work
+queues' arguments name, and are deleted and declared anew (README, "Upgrading the broker
 topology").
 """
 
