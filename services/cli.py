@@ -41,7 +41,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from services.runtime.settings import ServiceSettings
 
     settings = load(ServiceSettings)
-    configure_logging("migrate", settings.log_level)
+    configure_logging("migrate", settings.log_level, settings.log_format)
     tables = asyncio.run(migrate(settings))
     print(f"schema up to date: {', '.join(tables)}")
     return 0
@@ -52,7 +52,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     from services.ops.settings import OpsSettings
 
     settings = load(OpsSettings)
-    configure_logging("dlq", settings.log_level)
+    configure_logging("dlq", settings.log_level, settings.log_format)
     return asyncio.run(dlq_command.main(settings, args, sys.stdout))
 
 
@@ -61,7 +61,7 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     from services.runtime.settings import ServiceSettings
 
     settings = load(ServiceSettings)
-    configure_logging("apikey", settings.log_level)
+    configure_logging("apikey", settings.log_level, settings.log_format)
     return asyncio.run(command.main(settings, args, sys.stdout, sys.stderr))
 
 
@@ -71,7 +71,7 @@ def cmd_crud(args: argparse.Namespace) -> int:
     from services.runtime.process import run_until_signal
 
     settings = load(CrudSettings)
-    configure_logging("crud", settings.log_level)
+    configure_logging("crud", settings.log_level, settings.log_format)
     roles = Roles(
         api=args.role in ("all", "api"),
         relay=args.role in ("all", "relay"),
@@ -96,7 +96,7 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
     from services.webhook_gateway.settings import GatewaySettings
 
     settings = load(GatewaySettings)
-    configure_logging("webhook_gateway", settings.log_level)
+    configure_logging("webhook_gateway", settings.log_level, settings.log_format)
     _serve(create_app(settings), args.host, args.port, settings)
     return 0
 
@@ -107,7 +107,7 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     from services.stripe_sync.settings import StripeSyncSettings
 
     settings = load(StripeSyncSettings)
-    configure_logging("stripe_sync", settings.log_level)
+    configure_logging("stripe_sync", settings.log_level, settings.log_format)
 
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
     asyncio.run(run_until_signal([], [worker]))
@@ -120,7 +120,7 @@ def cmd_salesforce_sync(args: argparse.Namespace) -> int:
     from services.salesforce_sync.settings import SalesforceSyncSettings
 
     settings = load(SalesforceSyncSettings)
-    configure_logging("salesforce_sync", settings.log_level)
+    configure_logging("salesforce_sync", settings.log_level, settings.log_format)
 
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
     asyncio.run(run_until_signal([], [worker]))
@@ -134,7 +134,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     sync = load(StripeSyncSettings)
     crud = load(CrudSettings)
-    configure_logging("reconcile", sync.log_level)
+    configure_logging("reconcile", sync.log_level, sync.log_format)
     try:
         return asyncio.run(reconcile_command.main(args, sync, crud, sys.stdout))
     except KeyboardInterrupt:
@@ -149,7 +149,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
     sync = load(StripeSyncSettings)
     crud = load(CrudSettings)
-    configure_logging("drift", sync.log_level)
+    configure_logging("drift", sync.log_level, sync.log_format)
     return asyncio.run(drift_command.main(args, sync, crud, sys.stdout))
 
 
@@ -163,7 +163,7 @@ def cmd_stripe_repair(args: argparse.Namespace) -> int:
     repair = load(RepairSettings)
     sync = load(StripeSyncSettings)
     crud = load(CrudSettings)
-    configure_logging("stripe_repair", repair.log_level)
+    configure_logging("stripe_repair", repair.log_level, repair.log_format)
     job = repair_main(repair, sync, crud, metrics_port=repair.metrics_port or None)
     asyncio.run(run_until_signal([], [job]))
     return 0
@@ -173,7 +173,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from services.dev.main import DevOptions, run_dev
     from services.runtime.settings import ServiceSettings
 
-    configure_logging("dev", load(ServiceSettings).log_level)
+    settings = load(ServiceSettings)
+    fmt = settings.log_format if "log_format" in settings.model_fields_set else "auto"
+    configure_logging("dev", settings.log_level, fmt)
+    # Both servers would print the same start-up lines; the banner says where they listen.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     asyncio.run(run_dev(DevOptions(args.host, args.port, args.gateway_port)))
     return 0
 

@@ -69,14 +69,24 @@ class EntityEvent(_Envelope):
     def of(
         cls, action: Action, snapshot: EntityData, kind: EntityKind, **fields: Any
     ) -> EntityEvent:
-        """The event of ``action`` with ``snapshot`` as its data."""
-        return cls(
+        """The event of ``action`` with ``snapshot`` as its data.
+
+        Built without validating again what is valid by construction (the snapshot is its
+        kind's model, the rest typed by the caller): on every API write, validating ``data``
+        as JSON values and then as the kind's model again cost more than the rest of the
+        event. Only the envelope's own rule is checked; a consumer validates what it reads."""
+        origin = fields.get("origin", APP)
+        if origin != APP and origin not in fields.get("external_ids", {}):
+            raise ValueError(f"a change from {origin} must carry its id there")
+        event = cls.model_construct(
             type=f"{kind.value}.{action.value}",
             entity=kind,
             entity_id=snapshot.id,
             data=snapshot.model_dump(mode="json"),
             **fields,
         )
+        event._snapshot = snapshot
+        return event
 
     @property
     def action(self) -> str:

@@ -19,6 +19,7 @@ import aio_pika
 import httpx
 import pymysql
 import pytest
+import pytest_asyncio
 import uvicorn
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
@@ -27,6 +28,7 @@ from services.crud.apikeys.service import Scope, create_key
 from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
+from services.dev.fake_salesforce.process import FakeSalesforceProcess, running_fake_salesforce
 from services.migrate import migrate
 from services.runtime.amqp import declare_topology
 from services.runtime.db import close_db, init_db
@@ -35,6 +37,7 @@ from services.runtime.settings import HttpServiceSettings
 from services.webhook_gateway.app import create_app as create_gateway_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
+from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
 
@@ -278,6 +281,25 @@ async def fake_stripe(request: pytest.FixtureRequest) -> AsyncIterator[FakeStrip
         yield fake
     finally:
         await fake.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def salesforce_fake_process() -> AsyncIterator[FakeSalesforceProcess]:
+    """The fake Salesforce (services/dev/fake_salesforce) as a child process, for the session."""
+    async with running_fake_salesforce() as process:
+        yield process
+
+
+@pytest.fixture
+async def salesforce_fake(
+    salesforce_fake_process: FakeSalesforceProcess,
+) -> AsyncIterator[SalesforceFake]:
+    """The fake Salesforce, reset: no contacts, faults, usage, sessions or outbound queue, and
+    its launch configuration (no outbound URL)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        fake = SalesforceFake(salesforce_fake_process, http)
+        await fake.reset(config=True)
+        yield fake
 
 
 async def api_key(scope: Scope = Scope.WRITE) -> str:

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.runtime.amqp_url import check_url
+from services.runtime.logging import LogFormat
 from shared.kinds import Provider
 from shared.topology import DEFAULT_PROVIDERS, DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
 
@@ -87,6 +88,11 @@ class ServiceSettings(BaseSettings):
         default=SecretStr(DEFAULT_AMQP_URL), validation_alias=AliasChoices("TWOWAY_AMQP_URL")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TWOWAY_LOG_LEVEL"))
+    log_format: LogFormat = Field(
+        default="json", validation_alias=AliasChoices("TWOWAY_LOG_FORMAT")
+    )
+    """``json`` (one object per line), ``text`` (for a person), or ``auto`` (text on a
+    terminal); ``twoway dev`` defaults to ``auto``."""
     providers: Annotated[tuple[Provider, ...], NoDecode] = Field(
         default=DEFAULT_PROVIDERS, validation_alias=AliasChoices("TWOWAY_PROVIDERS")
     )

@@ -73,11 +73,11 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
     )
-    fake_port = None
+    fake_port = salesforce_port = None
     try:
         assert proc.stdout is not None
         banner = ""
-        while "Try it" not in banner:
+        while "Three systems" not in banner:
             line = await asyncio.to_thread(proc.stdout.readline)
             assert line, f"twoway dev exited early: {proc.stderr.read() if proc.stderr else ''}"
             banner += line
@@ -85,12 +85,16 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
         assert match, banner
         fake_port = int(match.group(1))
         fake = f"http://127.0.0.1:{fake_port}"
+        sf_match = re.search(r"fake Salesforce\s+http://127\.0\.0\.1:(\d+)", banner)
+        assert sf_match, banner
+        salesforce_port = int(sf_match.group(1))
         key = re.search(r"API key\s+(tw_\S+)", banner)
         assert key, banner
         auth = {"Authorization": f"Bearer {key.group(1)}"}
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", headers=auth) as api,
             httpx.AsyncClient(base_url=fake, auth=FAKE_KEY) as stripe,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{salesforce_port}") as salesforce,
         ):
             await wait_for(lambda: _healthy(api))
             assert (await api.get("/customers", headers={"Authorization": ""})).status_code == 401
@@ -118,6 +122,32 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
             assert customer["version"] == 2
             assert customer["sync"]["stripe"]["external_id"] == external_id
 
+            # The third system, as the banner shows it: the customer is a Contact, and a
+            # Salesforce user's edit reaches the app and, through it, Stripe.
+            async def contact() -> dict[str, object] | None:
+                contacts = (await salesforce.get("/_fake/contacts")).json()
+                found = [
+                    c
+                    for c in contacts
+                    if c.get("Twoway_Id__c") == local_id and c.get("LastName") == "Grace"
+                ]
+                return found[0] if found else None
+
+            found_contact = await wait_for(contact)
+            assert found_contact, "the customer (renamed in Stripe) never reached Salesforce"
+            edited = await salesforce.patch(
+                f"/_fake/contacts/{found_contact['Id']}",  # type: ignore[index]
+                json={"Phone": "+1 555 0199"},
+            )
+            assert edited.status_code == 200, edited.text
+
+            async def phone_everywhere() -> bool:
+                here = (await api.get(f"/customers/{local_id}")).json()
+                there = (await stripe.get(f"/v1/customers/{external_id}")).json()
+                return bool(here["phone"] == there["phone"] == "+1 555 0199")
+
+            assert await wait_for(phone_everywhere), "the Salesforce edit never went round"
+
             product = await api.post("/products", json={"name": "Widget"})  # as the banner says
             assert product.status_code == 201, product.text
 
@@ -136,6 +166,8 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
     assert proc.returncode == 0, err[-2000:]
     assert "twoway dev stopped" in out
     assert (tmp_path / "twoway.db").exists()
+    if salesforce_port is not None:
+        assert not port_open(salesforce_port), "the fake Salesforce is still running"
     if fake_port is not None:
         assert not port_open(fake_port), "localstripe is still running"
         leftovers = subprocess.run(

@@ -22,6 +22,7 @@ from services.crud.entities import model_modules
 from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.runtime.db import close_db, init_db
+from services.salesforce_sync.models import MODELS_MODULE as SALESFORCE_MODELS
 from services.stripe_sync.main import main as stripe_sync_main
 from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.settings import StripeSyncSettings
@@ -33,6 +34,7 @@ from tests.conftest import (
     crud_with,
     truncate_all,
 )
+from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.webhook_gateway.events import webhook_url
 
@@ -42,7 +44,8 @@ DEFAULT_WORK_QUEUES = work_queues()
 @pytest.fixture
 async def db(settings: CrudSettings) -> AsyncIterator[None]:
     """Every service's tables, all empty, on one pool (the services share it in this process)."""
-    await init_db(settings.database_url.get_secret_value(), [*model_modules(), MODELS_MODULE])
+    modules = [*model_modules(), MODELS_MODULE, SALESFORCE_MODELS]
+    await init_db(settings.database_url.get_secret_value(), modules)
     await truncate_all()
     try:
         yield
@@ -72,6 +75,8 @@ class Snapshot:
     ready: tuple[int, ...]
     consumed: tuple[float, ...]
     settled: tuple[float, ...]
+    salesforce_pending: int = 0
+    salesforce_calls: int = 0
 
     @property
     def idle(self) -> bool:
@@ -79,6 +84,7 @@ class Snapshot:
         return (
             self.unpublished == 0
             and self.webhooks_pending == 0
+            and self.salesforce_pending == 0
             and not any(self.ready)
             and not any(in_flight)
         )
@@ -94,9 +100,11 @@ class System:
         broker: Broker,
         retry_delays_ms: tuple[int, ...] = TEST_RETRY_DELAYS_MS,
         queues: Sequence[WorkQueue] = DEFAULT_WORK_QUEUES,
+        salesforce: SalesforceFake | None = None,
     ) -> None:
         self.api = api
         self.fake = fake
+        self.salesforce = salesforce
         self.broker = broker
         self.queues = [w.name for w in queues]
         self.waiting = [w.retry_queue(d) for w in queues for d in retry_delays_ms]
@@ -108,6 +116,10 @@ class System:
         unpublished = await OutboxEvent.filter(published_at__isnull=True).count()
         outbox_rows = await OutboxEvent.all().count()
         ready = [await self.broker.count(q) for q in self.queues + self.waiting]
+        sf_pending = sf_calls = 0
+        if self.salesforce is not None:
+            sf_pending = await self.salesforce.pending()
+            sf_calls = len(await self.salesforce.requests())
         return Snapshot(
             unpublished=unpublished,
             outbox_rows=outbox_rows,
@@ -123,6 +135,8 @@ class System:
                 _counter("twoway_messages_settled_total", q) - s0
                 for q, s0 in zip(self.queues, self._settled0, strict=True)
             ),
+            salesforce_pending=sf_pending,
+            salesforce_calls=sf_calls,
         )
 
     async def quiet(self, timeout: float = 10.0, gap: float = 0.1) -> Snapshot:
@@ -135,6 +149,8 @@ class System:
         previous: Snapshot | None = None
         while True:
             await self.fake.settle()
+            if self.salesforce is not None:
+                await self.salesforce.settle()
             current = await self.snapshot()
             if current.idle and current == previous:
                 return current

@@ -1,9 +1,11 @@
-"""Salesforce Outbound Messages as Salesforce sends them, built for the gateway's tests."""
+"""Salesforce Outbound Messages as Salesforce sends them, built for the gateway's tests (the
+XML itself is the fake Salesforce's: ``services/dev/fake_salesforce/soap.py``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape
+
+from services.dev.fake_salesforce import soap
 
 ORG_ID = "00DTW0000000001YAA"
 TOKEN = "tok-" + "s3cr3t" * 4
@@ -36,28 +38,15 @@ def contact(
         "SystemModstamp": stamp,
         "IsDeleted": "true" if deleted else None,
     }
-    body = "".join(
-        f"<sf:{name}>{escape(value)}</sf:{name}>" for name, value in fields.items() if value
-    )
-    return (
-        '<sObject xsi:type="sf:Contact" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
-        f"{body}</sObject>"
-    )
+    return soap.sobject("Contact", fields)
 
 
 def message(*sobjects: str, org_id: str = ORG_ID, ids: list[str] | None = None) -> bytes:
-    notifications = "".join(
-        f"<Notification><Id>{(ids or [])[i] if ids else f'04lTW{i:013d}'}</Id>{obj}</Notification>"
-        for i, obj in enumerate(sobjects)
+    notification_ids = ids or [f"04lTW{i:013d}" for i in range(len(sobjects))]
+    return soap.message(
+        list(zip(notification_ids, sobjects, strict=True)),
+        org_id=org_id,
+        action_id="04kTW0000000001AAA",
+        enterprise_url="https://example.my.salesforce.com/services/Soap/c/60.0",
+        partner_url="https://example.my.salesforce.com/services/Soap/u/60.0",
     )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
-        '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
-        f"<OrganizationId>{org_id}</OrganizationId><ActionId>04kTW0000000001AAA</ActionId>"
-        '<SessionId xsi:nil="true"/>'
-        "<EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/60.0</EnterpriseUrl>"
-        "<PartnerUrl>https://example.my.salesforce.com/services/Soap/u/60.0</PartnerUrl>"
-        f"{notifications}</notifications></soapenv:Body></soapenv:Envelope>"
-    ).encode()

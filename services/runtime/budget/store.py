@@ -11,7 +11,6 @@ own short transaction and leasing takes no gap locks.
 from __future__ import annotations
 
 import asyncio
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -162,11 +161,14 @@ class SlotStore:
         The last process to start sets the capacity: rows past it are never leased again.
         """
         name = self._budget
-        with warnings.catch_warnings():
-            # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
-            warnings.filterwarnings("ignore", message=".*already exists")
-            for statement in SCHEMA:
-                await self._run(statement, (), 1)
+        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a note, which the
+        # driver raises as a Warning. Notes are turned off on this connection (its own) rather
+        # than filtered with ``warnings.catch_warnings``, whose global state another budget
+        # starting in the same process would change under it between two awaits.
+        await self._run("SET SESSION sql_notes = 0", (), 1)
+        for statement in SCHEMA:
+            await self._run(statement, (), 1)
+        await self._run("SET SESSION sql_notes = 1", (), 1)
         (rows,) = await self._run(f"SELECT COUNT(*) FROM {SLOTS} WHERE budget = %s", (name,), 1)
         for first in range(int(rows[0][0]), capacity, _INSERT_CHUNK):
             slots = range(first, min(capacity, first + _INSERT_CHUNK))

@@ -1,0 +1,101 @@
+"""twoway's own Salesforce client (services/salesforce_sync) against the fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from services.runtime.budget import BudgetSpec, LocalBudget
+from services.runtime.errors import Permanent, Retryable
+from services.salesforce_sync.salesforce.client import SalesforceClient
+from services.salesforce_sync.salesforce.contacts import SalesforceContacts
+from services.salesforce_sync.settings import SalesforceSyncSettings
+from shared.entities.customer import CustomerData
+from tests.fakes.salesforce_fake import SalesforceFake
+
+
+@pytest.fixture
+async def contacts(salesforce_fake: SalesforceFake) -> AsyncIterator[SalesforceContacts]:
+    settings = SalesforceSyncSettings.model_validate(
+        {
+            "SALESFORCE_LOGIN_URL": salesforce_fake.url,
+            "SALESFORCE_CLIENT_ID": salesforce_fake.client_id,
+            "SALESFORCE_CLIENT_SECRET": salesforce_fake.client_secret,
+            "metrics_port": 0,
+        }
+    )
+    spec = BudgetSpec("salesforce-test", limit=1000, window_s=60.0, pace=False)
+    async with httpx.AsyncClient(timeout=5) as http, LocalBudget(spec) as budget:
+        yield SalesforceContacts(SalesforceClient(settings, http, budget))
+
+
+def customer(local_id: str = "cus_1", name: str = "Ada King Lovelace") -> CustomerData:
+    now = datetime.now(UTC)
+    return CustomerData(id=local_id, version=1, created_at=now, updated_at=now, name=name,
+                        email="ada@example.com", phone=None, metadata={"k": "v"})  # fmt: skip
+
+
+async def test_create_upsert_update_delete(
+    contacts: SalesforceContacts, salesforce_fake: SalesforceFake
+) -> None:
+    contact_id = await contacts.create(customer(), key="k1")
+    found = await salesforce_fake.contact_by_local_id("cus_1")
+    assert found is not None and found["Id"] == contact_id
+    assert (found["FirstName"], found["LastName"], found["Email"]) == (
+        "Ada King",
+        "Lovelace",
+        "ada@example.com",
+    )
+    assert found["LastModifiedById"] == salesforce_fake.integration_user_id
+    # A redelivered create is an upsert of the same Contact.
+    assert await contacts.create(customer(), key="k1") == contact_id
+    assert len(await salesforce_fake.contacts()) == 1
+
+    await contacts.update(contact_id, "cus_1", {"phone": "+1 555 0100"}, key="k2")
+    last = (await salesforce_fake.api_writes("cus_1"))[-1]
+    assert (last["method"], last["body"]) == ("PATCH", {"Phone": "+1 555 0100"})
+    assert (await salesforce_fake.contact(contact_id) or {})["Phone"] == "+1 555 0100"
+
+    await contacts.delete(contact_id, key="k3")
+    assert (await salesforce_fake.contact(contact_id) or {})["IsDeleted"] is True
+    await contacts.delete(contact_id, key="k3")  # already deleted: fine
+    writes = await salesforce_fake.api_writes("cus_1")
+    assert [(w["method"], w["status"]) for w in writes] == [
+        ("PATCH", 201), ("PATCH", 200), ("PATCH", 200), ("DELETE", 204), ("DELETE", 404)
+    ]  # fmt: skip
+
+
+async def test_an_expired_session_is_signed_in_again_once(
+    contacts: SalesforceContacts, salesforce_fake: SalesforceFake
+) -> None:
+    contact_id = await contacts.create(customer(), key="k1")
+    await salesforce_fake.expire_tokens()
+    await contacts.update(contact_id, "cus_1", {"name": "Ada Byron"}, key="k2")
+    assert (await salesforce_fake.contact(contact_id) or {})["FirstName"] == "Ada"
+    log = [(r["path"].rsplit("/", 2)[-2], r["status"]) for r in await salesforce_fake.requests()]
+    assert log == [("oauth2", 200), ("Twoway_Id__c", 201), ("Twoway_Id__c", 401),
+                   ("oauth2", 200), ("Twoway_Id__c", 200)]  # fmt: skip
+
+
+async def test_salesforces_answers_in_the_runtimes_taxonomy(
+    contacts: SalesforceContacts, salesforce_fake: SalesforceFake
+) -> None:
+    with pytest.raises(Permanent, match="REQUIRED_FIELD_MISSING"):
+        await contacts.create(customer(name=" "), key="k1")
+    await salesforce_fake.fault(503, "SERVER_UNAVAILABLE")
+    with pytest.raises(Retryable):
+        await contacts.create(customer(), key="k1")
+    await salesforce_fake.fault(400, "UNABLE_TO_LOCK_ROW")
+    with pytest.raises(Retryable):
+        await contacts.create(customer(), key="k1")
+    await salesforce_fake.fault(401, "INVALID_SESSION_ID", count=2)
+    with pytest.raises(Permanent, match="INVALID_SESSION_ID"):
+        await contacts.create(customer(), key="k1")
+    # Last: the client then pauses its whole budget for minutes.
+    await salesforce_fake.set_usage(used=5, allocation=5)
+    with pytest.raises(Retryable, match="REQUEST_LIMIT_EXCEEDED"):
+        await contacts.create(customer(), key="k1")
+    assert await salesforce_fake.contacts() == []
