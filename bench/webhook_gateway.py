@@ -1,12 +1,15 @@
 """Benchmark: signed Stripe webhook deliveries per second through the gateway (verify, publish
-with confirm, 2xx) versus a bare Starlette endpoint answering 200 on the same server settings.
+with confirm, 2xx) versus what a user of the seed design would run instead (bench/webhook_peer.py:
+FastAPI, ``stripe.Webhook.construct_event``, the change written to MySQL inline), and versus a
+bare Starlette endpoint answering 200 on the same server settings.
 
-    python bench/webhook_gateway.py [--amqp-url amqp://guest:guest@127.0.0.1:5672/twoway_bench]
-                                    [--seconds 10] [--connections 32]
+    python -m bench.webhook_gateway [--seconds 10] [--connections 8 32]
 
-Each app runs alone in a subprocess under uvicorn (one worker, same options); wrk drives both
-with the same pre-signed deliveries. Prints both rates, the ratio (target >= 0.4) and the p99
-latency of a delivery. The commands it publishes are purged from the inbound queue afterwards.
+Needs ``wrk`` and FastAPI (``pip install -e '.[bench]'``). Each app runs alone in a subprocess
+under uvicorn (one worker, same options); wrk drives each with the same pre-signed deliveries.
+Prints the rates and p99 latencies per connection count, the ratio gateway/peer (target >= 3)
+and gateway/bare (target >= 0.4). The gateway publishes to a vhost of its own
+(``$TWOWAY_BENCH_NAMESPACE``), emptied before and after; the peer writes to that database.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 
 SECRET = "whsec_bench"
 DISTINCT_DELIVERIES = 500
+KINDS = ("bare", "peer", "gateway")
 
 
 def serve(kind: str, port: int) -> None:
@@ -40,7 +44,11 @@ def serve(kind: str, port: int) -> None:
     from services.runtime.http import server_config
     from services.runtime.settings import HttpServiceSettings
 
-    if kind == "bare":
+    if kind == "peer":
+        from bench.webhook_peer import create_app as create_peer
+
+        app: Starlette = create_peer(os.environ["PEER_DATABASE"], SECRET)
+    elif kind == "bare":
 
         async def ok(request: Request) -> Response:
             await request.body()
@@ -168,50 +176,60 @@ async def purge(amqp_url: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", choices=["bare", "gateway"])
+    parser.add_argument("--serve", choices=KINDS)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument(
-        "--amqp-url",
-        default=os.environ.get("TWOWAY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-    )
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
         return 0
+
+    from bench._common import DB_NAME, ensure_vhost, fresh_database
+
+    amqp_url = ensure_vhost()
+    fresh_database()
 
     env = {
         **os.environ,
         "STRIPE_WEBHOOK_SECRET": SECRET,
         "TWOWAY_STRIPE_MODE": "test",
         "TWOWAY_METRICS_PORT": "0",
-        "TWOWAY_AMQP_URL": args.amqp_url,
+        "TWOWAY_AMQP_URL": amqp_url,
+        "PEER_DATABASE": DB_NAME,
         "TWOWAY_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
-    results = {}
+    results: dict[tuple[str, int], tuple[float, float, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "deliveries.lua"
         signed_requests(script)
-        for kind in ("bare", "gateway"):
+        for kind in KINDS:
             proc, base = start(kind, env)
             try:
-                run_wrk(f"{base}/webhooks/stripe", script, 2, args.connections)  # warm-up
-                results[kind] = run_wrk(
-                    f"{base}/webhooks/stripe", script, args.seconds, args.connections
-                )
+                for connections in args.connections:
+                    run_wrk(f"{base}/webhooks/stripe", script, 2, connections)  # warm-up
+                    results[kind, connections] = run_wrk(
+                        f"{base}/webhooks/stripe", script, args.seconds, connections
+                    )
             finally:
                 proc.terminate()
                 proc.wait(10)
-    purged = asyncio.run(purge(args.amqp_url))
-    bare_rate, bare_p99, _ = results["bare"]
-    rate, p99, _ = results["gateway"]
-    print(f"bare starlette : {bare_rate:9.0f} req/s   p99 {bare_p99:7.2f} ms")
-    print(f"webhook gateway: {rate:9.0f} req/s   p99 {p99:7.2f} ms  (verify + publish/confirm)")
-    print(f"ratio gateway/bare: {rate / bare_rate:.2f} (target >= 0.4)")
-    print(f"p99 latency of a delivery through the gateway: {p99:.2f} ms")
-    print(f"({args.connections} connections, {args.seconds} s each; purged {purged} commands)")
+    purged = asyncio.run(purge(amqp_url))
+    labels = {
+        "bare": "bare starlette",
+        "peer": "seed-style peer (FastAPI + construct_event + MySQL write)",
+        "gateway": "webhook gateway (verify + confirmed publish)",
+    }
+    for connections in args.connections:
+        print(f"-- {connections} connections, {args.seconds} s each")
+        for kind in KINDS:
+            rate, p99, _ = results[kind, connections]
+            print(f"{labels[kind]:58}: {rate:8.0f} deliveries/s   p99 {p99:7.2f} ms")
+        gateway, peer, bare = (results[k, connections][0] for k in ("gateway", "peer", "bare"))
+        print(f"ratio gateway/peer: {gateway / peer:.2f} (target >= 3)")
+        print(f"ratio gateway/bare: {gateway / bare:.2f} (target >= 0.4)")
+    print(f"(purged {purged} commands)")
     return 0
 
 

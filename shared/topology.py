@@ -32,12 +32,16 @@ class WorkQueue:
 
     @property
     def dead_letter(self) -> str:
+        # The name the work queue's ``x-dead-letter-routing-key`` names: it cannot change without
+        # redeclaring the work queue. This queue became a classic one, and a queue's type cannot
+        # change once declared: see README, "Upgrading the broker topology".
         return f"{self.name}.dlq"
 
     def retry_queue(self, delay_ms: int) -> str:
         # The delay is in the name: a queue's TTL cannot change once declared, so changing the
-        # tiers declares new queues instead of failing with PRECONDITION_FAILED.
-        return f"{self.name}.retry.{delay_ms}ms"
+        # tiers declares new queues instead of failing with PRECONDITION_FAILED. ``.wait``, not
+        # the former ``.retry``: these became quorum queues, for the same reason.
+        return f"{self.name}.wait.{delay_ms}ms"
 
 
 ENTITY_EVENT_KEYS = ("*.created", "*.updated", "*.deleted")

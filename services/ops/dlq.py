@@ -51,7 +51,7 @@ def summarize(message: QueuedMessage) -> DeadLetterSummary:
     headers = message.headers
     death = _first_death(headers)
     death_keys = death.get("routing-keys") or []
-    # Not ``x-delivery-count``: on a quorum queue browsing the DLQ itself increments it.
+    # Not ``x-delivery-count``: it counts deliveries from the work queue, not handling attempts.
     attempts = headers.get(HEADER_ATTEMPTS)
     return DeadLetterSummary(
         message_id=message.message_id,

@@ -2,9 +2,10 @@
 
 Browsing uses ``basic.get`` without ack on a channel of its own: messages held unacked are
 invisible to other consumers until the channel closes and RabbitMQ returns them. On quorum
-queues every such return counts as a delivery attempt (``x-delivery-count``), so browsing a
-work queue with a delivery limit too often dead-letters its messages; dead-letter queues have
-no limit.
+queues every such return counts as a delivery attempt (``x-delivery-count``), and past the
+queue's delivery limit (RabbitMQ 4: 20 by default) the message is dead-lettered or dropped. So
+browse dead-letter queues, which are classic queues (services/runtime/amqp_topology.py), and
+not work queues.
 
 Quorum queues take returned messages back asynchronously: a channel's close completes before
 they are ready again. Operations that return messages therefore wait (boundedly) until the

@@ -1,38 +1,23 @@
-"""Where an AMQP URL points: parsed once, the way aio-pika reads it."""
+"""Checking an AMQP URL at start-up, the way aio-pika will read it when connecting."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+INTEGER_OPTIONS = ("heartbeat", "connection_timeout", "channel_max", "frame_max")
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how to connect, from an ``amqp://`` or ``amqps://`` URL."""
-
-    host: str
-    port: int
-    virtual_host: str
-    username: str
-    password: str = field(repr=False)
-    heartbeat_s: int = 60
-    tls: bool = False
-
-
-def parse_url(url: str) -> Endpoint:
-    """The endpoint of an AMQP URL, read the way aio-pika reads it (vhost ``/`` by default)."""
+def check_url(url: str) -> None:
+    """Raise ValueError unless aio-pika can connect with ``url`` (``amqp://`` or
+    ``amqps://``, a valid port, numeric options); the message never repeats the URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("amqp", "amqps"):
         raise ValueError(f"not an AMQP URL: scheme {parts.scheme!r}")
-    tls = parts.scheme == "amqps"
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    query = dict(item.partition("=")[::2] for item in parts.query.split("&") if item)
-    return Endpoint(
-        host=parts.hostname or "localhost",
-        port=parts.port or (5671 if tls else 5672),
-        virtual_host=unquote(path) or "/",
-        username=unquote(parts.username or "guest"),
-        password=unquote(parts.password or "guest"),
-        heartbeat_s=int(query.get("heartbeat", "60")),
-        tls=tls,
-    )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
+    except ValueError:
+        raise ValueError("the port is not a number from 0 to 65535") from None
+    options = parse_qs(parts.query)
+    for name in INTEGER_OPTIONS:
+        if any(not value.isdigit() for value in options.get(name, [])):
+            raise ValueError(f"option {name} is not a whole number")

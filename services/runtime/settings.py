@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.runtime.amqp_url import parse_url
+from services.runtime.amqp_url import check_url
 from services.runtime.logging import LogFormat
 from shared.kinds import Provider
 from shared.topology import DEFAULT_PROVIDERS, DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
@@ -130,9 +130,9 @@ class ServiceSettings(BaseSettings):
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         if isinstance(raw, str):
             url = encode_userinfo(raw.strip())
-            # The publisher's own reading of the URL, so what passes here also connects.
+            # Read as aio-pika will read it, so what passes here also connects.
             try:
-                parse_url(url)
+                check_url(url)
             except ValueError:
                 raise ValueError("must look like amqp://user:pass@host:5672/vhost") from None
             return SecretStr(url)

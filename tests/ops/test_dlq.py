@@ -178,6 +178,20 @@ class TestDlqOnRabbitMQ(DlqCases):
             await bus.close()
         await ops.admin.close()
 
+    async def test_browsing_never_uses_up_a_delivery_limit(self, ops: Ops) -> None:
+        # Browsing takes messages without ack and hands them back. A quorum queue counts every
+        # hand-back as a delivery, and RabbitMQ 4 drops a quorum queue's message after 20 by
+        # default: the dead-letter queue is a classic queue, which counts none.
+        await self._dead_letters(ops, ["e1", "e2"])
+        for _ in range(25):
+            status, listed = await ops.dlq("list")
+            assert status == 0 and "2 dead letter(s)" in listed
+            status, _ = await ops.dlq("show", "e2")
+            assert status == 0
+        kept = await ops.admin.peek(WORK.dead_letter)
+        assert [m.message_id for m in kept] == ["e1", "e2"]
+        assert all(not m.headers.get("x-delivery-count") for m in kept), kept
+
 
 class TestDlqOnMemoryBus(DlqCases):
     @pytest.fixture
