@@ -1,7 +1,8 @@
 """Shared set-up for benchmarks: a scratch MariaDB database and a RabbitMQ vhost, both emptied.
 
 Needs MariaDB (root, no password) and RabbitMQ (guest) on loopback, like the test suite.
-Database and vhost are named ``$TWOWAY_BENCH_NAMESPACE`` (default ``twoway_bench``).
+Database and vhost are named ``$TWOWAY_BENCH_NAMESPACE`` (default ``twoway_bench_t2``, for
+the broker topology's revision).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import pymysql
 
 # Benchmarks of other worktrees may run side by side: each picks its own namespace.
-DB_NAME = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench")
+DB_NAME = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench_t2")
 DATABASE_URL = f"mysql://root:@127.0.0.1:3306/{DB_NAME}"
 VHOST = DB_NAME
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"

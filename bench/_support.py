@@ -22,7 +22,7 @@ from bench._common import ensure_vhost, fresh_database  # noqa: E402
 
 Sent = dict[str, tuple[float, float]]
 
-NAMESPACE = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench_sync")
+NAMESPACE = os.environ.get("TWOWAY_BENCH_NAMESPACE", "twoway_bench_sync_t2")
 DATABASE_URL = f"mysql://root:@127.0.0.1:3306/{NAMESPACE}"
 AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
 

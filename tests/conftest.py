@@ -1,8 +1,8 @@
 """Fixtures on the real services: MariaDB, RabbitMQ, and localstripe in-process.
 
 The session gets its own database and RabbitMQ vhost (both named ``$TWOWAY_TEST_NAMESPACE``,
-default ``twoway_test``), made anew at its start; every test starts on empty tables and freshly
-declared queues.
+default ``twoway_test_t<revision>``), made anew at its start; every test starts on empty
+tables and freshly declared queues.
 """
 
 from __future__ import annotations
@@ -42,7 +42,11 @@ from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
 
 # One namespace (database and vhost name) per test run; set it to run suites side by side.
-NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", "twoway_test")
+# The vhost is kept between runs (see ``test_vhost``), so the default name carries the
+# topology's revision: a change of queue types or arguments starts on a vhost of its own
+# instead of failing to declare over the old queues (PRECONDITION_FAILED).
+TOPOLOGY_REVISION = 2
+NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", f"twoway_test_t{TOPOLOGY_REVISION}")
 DB_HOST = os.environ.get("TWOWAY_TEST_DB_HOST", "127.0.0.1")
 DB_NAME = NAMESPACE
 DATABASE_URL = f"mysql://root:@{DB_HOST}:3306/{DB_NAME}"
