@@ -32,7 +32,7 @@ from _support import (
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 
 
-async def run(rate: float, seconds: float) -> None:
+async def run(rate: float, seconds: float, budget: int) -> None:
     migrate = await start(["migrate"], service_env())
     assert await migrate.wait() == 0, "twoway migrate failed"
     auth = {"Authorization": f"Bearer {await api_key(service_env())}"}
@@ -42,7 +42,9 @@ async def run(rate: float, seconds: float) -> None:
     crud = await start(["crud", "--port", str(port)], service_env())
     sync = await start(
         ["stripe-sync"],
-        service_env(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake.url, STRIPE_RATE_LIMIT="10000"),
+        service_env(
+            STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake.url, STRIPE_RATE_LIMIT=str(budget)
+        ),
     )
     count = int(rate * seconds)
     try:
@@ -67,9 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=10_000,
+        help="STRIPE_RATE_LIMIT: the deployment's budget (slot rows in the database)",
+    )
     args = parser.parse_args()
     fresh_namespace()  # before the loop: it runs one of its own
-    asyncio.run(run(args.rate, args.seconds))
+    asyncio.run(run(args.rate, args.seconds, args.budget))
 
 
 if __name__ == "__main__":
