@@ -11,13 +11,14 @@ import contextlib
 import logging
 import secrets
 import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from services.dev.ports import free_port
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ class FakeStripe:
     url: str
     api_key: str
     webhook_secret: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _command() -> str:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from services.dev.ports import free_port
 
 # The directory holding the ``services`` package, so the child imports this very code.
 _ROOT = Path(__file__).resolve().parents[3]
@@ -33,12 +34,6 @@ class FakeSalesforceProcess:
     human_user_id: str
     external_id_field: str
     pid: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
