@@ -18,14 +18,14 @@ from pathlib import Path
 
 import httpx
 
-from services.dev.ports import free_port
+from services.dev.children import ChildUnavailable, child_process, first_answer, free_port
 
 log = logging.getLogger(__name__)
 
 FAKE_API_KEY = "sk_test_twoway_dev"
 
 
-class FakeStripeUnavailable(RuntimeError):
+class FakeStripeUnavailable(ChildUnavailable):
     pass
 
 
@@ -50,38 +50,13 @@ def _command() -> str:
 async def running_fake_stripe(webhook_url: str) -> AsyncIterator[FakeStripe]:
     """Start localstripe, point its webhooks at ``webhook_url``, and stop it on exit."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        _command(),
-        "--port",
-        str(port),
-        "--from-scratch",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,  # Ctrl-C goes to twoway, which stops the child itself
-    )
+    args = (_command(), "--port", str(port), "--from-scratch")
     url = f"http://127.0.0.1:{port}"
     secret = "whsec_" + secrets.token_hex(16)
-    try:
+    hook = {"url": webhook_url, "secret": secret}
+    async with child_process(*args, stderr=asyncio.subprocess.DEVNULL) as process:
         async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-            for _ in range(100):
-                if process.returncode is not None:
-                    raise FakeStripeUnavailable(f"localstripe exited with {process.returncode}")
-                try:
-                    response = await client.post(
-                        "/_config/webhooks/twoway", json={"url": webhook_url, "secret": secret}
-                    )
-                    response.raise_for_status()
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise FakeStripeUnavailable("localstripe did not start within 10 s")
+            await first_answer(
+                process, "localstripe", lambda: client.post("/_config/webhooks/twoway", json=hook)
+            )
         yield FakeStripe(url=url, api_key=FAKE_API_KEY, webhook_secret=secret)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                process.kill()
-                await process.wait()

@@ -4,7 +4,6 @@ running_fake_salesforce(outbound_url=...) as proc`` gives ``proc.url``, ``proc.c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -14,14 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from services.dev.ports import free_port
+from services.dev.children import child_process, first_answer, free_port
 
 # The directory holding the ``services`` package, so the child imports this very code.
 _ROOT = Path(__file__).resolve().parents[3]
-
-
-class FakeSalesforceUnavailable(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -47,29 +42,13 @@ async def running_fake_salesforce(
     args += ["--parent-pid", str(os.getpid())]
     if outbound_url is not None:
         args += ["--outbound-url", outbound_url]
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=_ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        start_new_session=True,  # Ctrl-C goes to the parent, which stops the child itself
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
+    async with child_process(*args, cwd=_ROOT) as process:
         async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-            for _ in range(200):
-                if process.returncode is not None:
-                    raise FakeSalesforceUnavailable(
-                        f"the fake Salesforce exited with {process.returncode}"
-                    )
-                try:
-                    response = await client.get("/_fake/config")
-                    response.raise_for_status()
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise FakeSalesforceUnavailable("the fake Salesforce did not start within 10 s")
-        config = response.json()
+            answer = await first_answer(
+                process, "the fake Salesforce", lambda: client.get("/_fake/config")
+            )
+        config = answer.json()
         yield FakeSalesforceProcess(
             url=url,
             client_id=config["client_id"],
@@ -80,11 +59,3 @@ async def running_fake_salesforce(
             external_id_field=config["external_id_field"],
             pid=process.pid,
         )
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
