@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import httpx
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import BudgetSpec, LaneBudget, open_budget
 from services.runtime.bus import Bus
-from services.runtime.outbound.process import run_provider_worker
+from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.metrics import serve_metrics
+from services.runtime.outbound.handler import OutboundHandler
+from services.runtime.outbound.results import Reporter
+from services.runtime.worker import Worker
 from services.salesforce_sync.models import MODELS_MODULE, SalesforceLink
 from services.salesforce_sync.salesforce import SALESFORCE_RESOURCES
 from services.salesforce_sync.salesforce.client import SalesforceClient
 from services.salesforce_sync.settings import SalesforceSyncSettings
 from shared.kinds import Provider
+from shared.topology import SALESFORCE_SYNC_QUEUE
+
+log = logging.getLogger(__name__)
 
 BUDGET_NAME = "salesforce"
 HOLD_MARGIN_S = 1.0
@@ -46,18 +56,33 @@ async def main(
     http = httpx.AsyncClient(timeout=settings.timeout_s)
     client = SalesforceClient(settings, http, budget)
     resources = {kind: make(client) for kind, make in SALESFORCE_RESOURCES.items()}
-    try:
-        await run_provider_worker(
-            Provider.SALESFORCE,
-            SalesforceLink,
-            resources,
-            settings,
-            bus=bus,
-            models_module=MODELS_MODULE,
-            own_budget=budget,
-            own_database=own_database,
-            metrics_port=metrics_port,
-            started={"daily_budget": budget.limit, "prefetch": settings.prefetch},
+    handler = OutboundHandler(Provider.SALESFORCE, SalesforceLink, resources, Reporter(bus))
+    worker = Worker(
+        bus,
+        SALESFORCE_SYNC_QUEUE,
+        handler,
+        settings.retry_delays_ms,
+        prefetch=settings.prefetch,
+        on_dead_letter=handler.report_dead_letter,
+    )
+    if own_database:
+        await init_db(
+            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
         )
+    try:
+        if own_database:
+            await create_missing_tables()
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(budget)
+            log.info(
+                "salesforce sync running",
+                extra={"daily_budget": budget.limit, "prefetch": settings.prefetch},
+            )
+            if metrics_port is not None:
+                await stack.enter_async_context(serve_metrics(metrics_port))
+            await worker.run()
     finally:
+        await bus.close()
         await http.aclose()
+        if own_database:
+            await close_db()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
-from services.runtime.outbound.process import run_provider_worker
+from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.metrics import serve_metrics
+from services.runtime.outbound.handler import OutboundHandler
+from services.runtime.outbound.results import Reporter
+from services.runtime.worker import Worker
 from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.settings import StripeSyncSettings
@@ -13,6 +20,9 @@ from services.stripe_sync.stripe import STRIPE_RESOURCES
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
 from shared.kinds import Provider
+from shared.topology import STRIPE_SYNC_QUEUE
+
+log = logging.getLogger(__name__)
 
 
 async def main(
@@ -41,22 +51,38 @@ async def main(
     )
     caller = Caller(budget)
     resources = {kind: make(client, caller) for kind, make in STRIPE_RESOURCES.items()}
-    try:
-        await run_provider_worker(
-            Provider.STRIPE,
-            StripeLink,
-            resources,
-            settings,
-            bus=bus,
-            models_module=MODELS_MODULE,
-            own_budget=budget if own_budget else None,
-            own_database=own_database,
-            metrics_port=metrics_port,
-            started={
-                "rate_limit": budget.limit,
-                "budget": type(budget).__name__,
-                "prefetch": settings.prefetch,
-            },
+    handler = OutboundHandler(Provider.STRIPE, StripeLink, resources, Reporter(bus))
+    worker = Worker(
+        bus,
+        STRIPE_SYNC_QUEUE,
+        handler,
+        settings.retry_delays_ms,
+        prefetch=settings.prefetch,
+        on_dead_letter=handler.report_dead_letter,
+    )
+    if own_database:
+        await init_db(
+            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
         )
+    try:
+        if own_database:
+            await create_missing_tables()
+        async with contextlib.AsyncExitStack() as stack:
+            if own_budget:
+                await stack.enter_async_context(budget)
+            log.info(
+                "stripe sync running",
+                extra={
+                    "rate_limit": budget.limit,
+                    "budget": type(budget).__name__,
+                    "prefetch": settings.prefetch,
+                },
+            )
+            if metrics_port is not None:
+                await stack.enter_async_context(serve_metrics(metrics_port))
+            await worker.run()
     finally:
+        await bus.close()
         await http_client.close_async()  # type: ignore[no-untyped-call]
+        if own_database:
+            await close_db()
