@@ -21,6 +21,11 @@ import pymysql
 from services.runtime.budget.schema import BUDGETS, MEMBERS, SCHEMA, SLOTS
 
 _INSERT_CHUNK = 1000
+# A lease takes the rows free the longest (``ORDER BY free_at LIMIT n``). Left to itself,
+# MariaDB plans that UPDATE as a range over the primary key and a filesort: every row of the
+# budget read and sorted on every lease, so a turn cost grew with the limit (about 25 ms at
+# 10,000 rows). Walking the free_at index reads the rows it takes, and a few more.
+_BY_FREE_AT = f"FORCE INDEX ({SLOTS}_free)"
 CONTENDED_CODES = frozenset({1205, 1213})  # lock wait timeout, deadlock: try again, no outage
 
 
@@ -219,7 +224,8 @@ class SlotStore:
             # Any free row, the reserved ones too: they were kept for requests like these.
             rows, busy_us = ex.adopt
             add(
-                f"UPDATE {SLOTS} SET free_at = NOW(6) + INTERVAL %s MICROSECOND, holder = '' "
+                f"UPDATE {SLOTS} {_BY_FREE_AT} "
+                "SET free_at = NOW(6) + INTERVAL %s MICROSECOND, holder = '' "
                 f"WHERE budget = %s AND slot < (SELECT capacity FROM {BUDGETS} WHERE name = %s) "
                 "AND free_at <= NOW(6) ORDER BY free_at LIMIT %s",
                 busy_us,
@@ -230,7 +236,7 @@ class SlotStore:
             )
         for rows, grace_us, lease in ex.leases:
             add(
-                f"UPDATE {SLOTS} SET free_at = NOW(6) + INTERVAL %s MICROSECOND, "
+                f"UPDATE {SLOTS} {_BY_FREE_AT} SET free_at = NOW(6) + INTERVAL %s MICROSECOND, "
                 "holder = %s, lease = %s "
                 "WHERE budget = %s AND slot < %s "
                 "AND free_at <= NOW(6) - INTERVAL %s MICROSECOND "
