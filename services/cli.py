@@ -68,7 +68,7 @@ def cmd_apikey(args: argparse.Namespace) -> int:
 def cmd_crud(args: argparse.Namespace) -> int:
     from services.crud.app import Roles, create_app, running
     from services.crud.settings import CrudSettings
-    from services.runtime.process import run_until_signal
+    from services.runtime.process import run_process, run_until_signal
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level, settings.log_format)
@@ -87,7 +87,7 @@ def cmd_crud(args: argparse.Namespace) -> int:
             log.info("crud running without HTTP API", extra={"role": args.role})
             await run_until_signal([], [])
 
-    asyncio.run(background_only())
+    run_process(background_only())
     return 0
 
 
@@ -102,7 +102,7 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
 
 
 def cmd_stripe_sync(args: argparse.Namespace) -> int:
-    from services.runtime.process import run_until_signal
+    from services.runtime.process import run_process, run_until_signal
     from services.stripe_sync.main import main as sync_main
     from services.stripe_sync.settings import StripeSyncSettings
 
@@ -110,12 +110,12 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
     configure_logging("stripe_sync", settings.log_level, settings.log_format)
 
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
-    asyncio.run(run_until_signal([], [worker]))
+    run_process(run_until_signal([], [worker]))
     return 0
 
 
 def cmd_salesforce_sync(args: argparse.Namespace) -> int:
-    from services.runtime.process import run_until_signal
+    from services.runtime.process import run_process, run_until_signal
     from services.salesforce_sync.main import main as sync_main
     from services.salesforce_sync.settings import SalesforceSyncSettings
 
@@ -123,7 +123,7 @@ def cmd_salesforce_sync(args: argparse.Namespace) -> int:
     configure_logging("salesforce_sync", settings.log_level, settings.log_format)
 
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
-    asyncio.run(run_until_signal([], [worker]))
+    run_process(run_until_signal([], [worker]))
     return 0
 
 
@@ -157,7 +157,7 @@ def cmd_stripe_repair(args: argparse.Namespace) -> int:
     from services.crud.settings import CrudSettings
     from services.repair.main import main as repair_main
     from services.repair.settings import RepairSettings
-    from services.runtime.process import run_until_signal
+    from services.runtime.process import run_process, run_until_signal
     from services.stripe_sync.settings import StripeSyncSettings
 
     repair = load(RepairSettings)
@@ -165,7 +165,7 @@ def cmd_stripe_repair(args: argparse.Namespace) -> int:
     crud = load(CrudSettings)
     configure_logging("stripe_repair", repair.log_level, repair.log_format)
     job = repair_main(repair, sync, crud, metrics_port=repair.metrics_port or None)
-    asyncio.run(run_until_signal([], [job]))
+    run_process(run_until_signal([], [job]))
     return 0
 
 

@@ -12,9 +12,16 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from services.crud.http import ApiError, etag, if_match_version, parse_body, parse_query
+from services.crud.http import (
+    ApiError,
+    JSONResponse,
+    etag,
+    if_match_version,
+    parse_body,
+    parse_query,
+)
 from services.crud.ids import is_id
 from services.crud.openapi import Endpoint
 from services.crud.records import Duplicate, EntityService, NotFound, VersionMismatch, snapshot

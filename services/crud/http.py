@@ -12,11 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import orjson
 import pymysql
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
+from starlette.responses import Response
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 from services.runtime.db import is_transient
@@ -25,6 +27,14 @@ from services.runtime.http import BodyTimeout, BodyTooLarge, read_limited_body
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
+
+
+class JSONResponse(StarletteJSONResponse):
+    """Starlette's JSON response, encoded by orjson (a tenth of the stdlib encoder's time; the
+    same compact UTF-8)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 class ApiError(Exception):

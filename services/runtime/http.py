@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
+import httptools
 import uvicorn
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from services.runtime.settings import HttpServiceSettings
 
@@ -74,13 +75,13 @@ class BodyDeadline:
         await self.app(scope, receive_in_time, send)
 
 
-class HeadDeadlineProtocol(H11Protocol):
-    """uvicorn's h11 protocol, with the keep-alive timeout also bounding a request head.
+class HeadDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with the keep-alive timeout also bounding a request head.
 
     uvicorn arms its keep-alive timer only after a response and disarms it on any byte, so a
     client that connects and then sends its headers a byte at a time holds the connection
     forever. Here the timer is also armed when a connection opens, and only a complete request
-    head (which uvicorn's own event handling disarms it for) stops it.
+    head stops it.
     """
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -90,8 +91,19 @@ class HeadDeadlineProtocol(H11Protocol):
         )
 
     def data_received(self, data: bytes) -> None:
-        self.conn.receive_data(data)
-        self.handle_events()
+        # uvicorn's, less its disarming of the timer on any byte.
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            self._unsupported_upgrade_warning()  # no service serves WebSockets
+
+    def on_headers_complete(self) -> None:
+        self._unset_keepalive_if_required()
+        super().on_headers_complete()
 
 
 def server_config(
@@ -103,6 +115,7 @@ def server_config(
         host=host,
         port=port,
         http=HeadDeadlineProtocol,
+        ws="none",
         limit_concurrency=settings.http_max_concurrency,
         timeout_keep_alive=settings.http_keepalive_s,
         log_config=None,

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
+
+import uvloop
 
 from starlette.applications import Starlette
 
 from services.runtime.http import EmbeddedServer, server_config
 from services.runtime.settings import HttpServiceSettings
+
+T = TypeVar("T")
+
+
+def run_process(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process's ``main`` on uvloop, the loop uvicorn gives the HTTP services."""
+    return uvloop.run(main)
 
 
 def embedded_server(
