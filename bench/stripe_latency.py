@@ -18,9 +18,11 @@ import asyncio
 import httpx
 from _support import (
     api_key,
+    cpu_seconds,
     free_port,
     fresh_namespace,
     live_writes,
+    peak_rss_mb,
     print_latency,
     service_env,
     start,
@@ -53,8 +55,11 @@ async def run(rate: float, seconds: float, budget: int) -> None:
         ) as client:
             await wait_ready(client)
             await asyncio.sleep(1.0)  # let the worker attach to its queue
+            before = {p.pid: cpu_seconds(p.pid) for p in (crud, sync)}
             sent, achieved_rate = await live_writes(client, rate, count)
             await wait_for_requests(fake, count, timeout=30)
+            cpu = {p.pid: (cpu_seconds(p.pid) - before[p.pid]) / count for p in (crud, sync)}
+            rss = {p.pid: peak_rss_mb(p.pid) for p in (crud, sync)}
     finally:
         await stop(sync)
         await stop(crud)
@@ -62,6 +67,12 @@ async def run(rate: float, seconds: float, budget: int) -> None:
 
     print(f"write rate achieved: {achieved_rate:.1f}/s")
     print_latency(fake, sent)
+    # CPU per write tells more than latency on a busy machine: latency there is mostly waiting.
+    print(
+        f"CPU per write: crud {cpu[crud.pid] * 1000:.2f} ms, "
+        f"stripe-sync {cpu[sync.pid] * 1000:.2f} ms; "
+        f"peak RSS: crud {rss[crud.pid]:.0f} MB, stripe-sync {rss[sync.pid]:.0f} MB"
+    )
     print("targets: p50 <= 25 ms, p99 <= 150 ms")
 
 

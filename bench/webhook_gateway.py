@@ -79,11 +79,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def signed_requests(path: Path) -> None:
-    """A wrk script cycling through distinct, validly signed customer.updated deliveries."""
+def signed_requests(path: Path, count: int = DISTINCT_DELIVERIES) -> None:
+    """A wrk script cycling through ``count`` distinct, validly signed customer.updated
+    deliveries."""
     now = int(time.time())
     entries = []
-    for i in range(DISTINCT_DELIVERIES):
+    for i in range(count):
         body = json.dumps(
             {
                 "id": f"evt_bench_{now}_{i}",
