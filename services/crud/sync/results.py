@@ -28,16 +28,18 @@ def _epoch(moment: datetime | None, default: datetime) -> float:
 
 
 async def record_result(result: SyncResultEvent) -> None:
-    async def tx() -> None:
+    key = {
+        "entity": result.entity.value,
+        "entity_id": result.entity_id,
+        "provider": result.provider.value,
+    }
+
+    async def tx() -> bool:
+        """Record it on the locked row; False (nothing written) when there is no row yet."""
         async with in_transaction() as conn:
-            key = {
-                "entity": result.entity.value,
-                "entity_id": result.entity_id,
-                "provider": result.provider.value,
-            }
             link = await ExternalLink.filter(**key).using_db(conn).select_for_update().first()
             if link is None:
-                link = ExternalLink(**key, status="pending", shadow={})
+                return False
             newer = result.version > (link.synced_version or 0)
             if newer and result.status in ("synced", "skipped"):
                 link.synced_version = result.version
@@ -58,5 +60,15 @@ async def record_result(result: SyncResultEvent) -> None:
                 link.shadow = shadow.dump()
             link.updated_at = datetime.now(UTC)
             await link.save(using_db=conn)
+            return True
 
-    await retry_transient(tx)
+    if await retry_transient(tx):
+        return
+    # The entity's first result. The row is made first, apart (an insert that a concurrent one
+    # may already have made), and only then locked: inserting it inside the transaction, after
+    # a locking read of the missing row, deadlocked against the first results of neighbouring
+    # entities (both reads hold the gap that both inserts need).
+    blank = ExternalLink(**key, status="pending", shadow={}, updated_at=datetime.now(UTC))
+    await retry_transient(lambda: ExternalLink.bulk_create([blank], ignore_conflicts=True))
+    if not await retry_transient(tx):
+        raise AssertionError(f"the link row of {key} is missing after it was made")
