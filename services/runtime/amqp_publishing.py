@@ -9,7 +9,10 @@
   of growing a buffer (transport back-pressure).
 - aiormq matches a returned message to its publish by ``message_id``, which twoway reuses on
   purpose (retries, redeliveries, a relay re-publishing): a publish waits while an earlier one
-  with the same id is in flight, so a return is never blamed on the wrong message.
+  with the same id is in flight, so a return is never blamed on the wrong message. Unless the
+  earlier one is the same message (exchange, routing key, body, headers: a provider delivering
+  one event twice at once): then it takes that one's outcome instead of sending a copy, which
+  consumers, deduplicating on the id, would drop anyway.
 - A batch is checked before anything is sent: a message AMQP cannot carry fails the batch
   whole, never after part of it left.
 - Failures stay here. A channel the broker closed (say, an unknown exchange) is replaced by a
@@ -24,6 +27,7 @@ import datetime
 import decimal
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
@@ -130,7 +134,7 @@ class Publisher:
         self._on_connect = on_connect
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
-        self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._in_flight: dict[str, _Flight] = {}
         self._lock = asyncio.Lock()
 
     @property
@@ -220,38 +224,60 @@ class Publisher:
     ) -> BaseException | None:
         key = message.message_id
         while (earlier := self._in_flight.get(key)) is not None:
-            await asyncio.wait({earlier})
-        mine = asyncio.get_running_loop().create_future()
+            if earlier.exchange == exchange and earlier.message == message:
+                return await asyncio.shield(earlier.outcome)
+            await asyncio.wait({earlier.outcome})
+        mine = _Flight(exchange, message, asyncio.get_running_loop().create_future())
         self._in_flight[key] = mine
+        # What a publish joining this one learns if this one is cancelled before an outcome.
+        outcome: BaseException | None = BusError("publish not confirmed: cancelled")
         try:
-            # aiormq directly: aio-pika's Exchange and Message wrappers only add CPU here.
-            await channel.basic_publish(
-                message.body,
-                exchange=exchange,
-                routing_key=message.routing_key,
-                properties=_properties(message),
-                mandatory=True,
-            )
-        except aiormq.exceptions.PublishError as exc:
-            frame = exc.frame
-            text = f"{getattr(frame, 'reply_code', '')} {getattr(frame, 'reply_text', '')}"
-            return UnroutableError(f"the broker returned the message: {text.strip()}")
-        except aiormq.exceptions.DeliveryError:
-            # RabbitMQ nacks what a full queue (x-overflow reject-publish) would not take.
-            return BrokerBusy("the broker refused the message (a queue is full?)")
-        except asyncio.CancelledError:
-            # aiormq cancels its waiters when the connection goes: only a cancellation of
-            # this task itself (the batch's deadline) is one.
-            raise_if_cancelling()
-            return BusError("publish failed: the broker connection was lost")
-        except connection_errors() as exc:
-            raise_if_cancelling()
-            return BusError(f"publish failed: {type(exc).__name__}: {exc}")
+            outcome = await _send(channel, exchange, message)
         finally:
             if self._in_flight.get(key) is mine:
                 del self._in_flight[key]
-            mine.set_result(None)
-        return None
+            mine.outcome.set_result(outcome)
+        return outcome
+
+
+@dataclass(frozen=True)
+class _Flight:
+    """A publish on its way: what it sends, and its outcome once the broker answered."""
+
+    exchange: str
+    message: OutgoingMessage
+    outcome: asyncio.Future[BaseException | None]
+
+
+async def _send(
+    channel: aiormq.abc.AbstractChannel, exchange: str, message: OutgoingMessage
+) -> BaseException | None:
+    """One publish, mandatory, with the broker's outcome (see the module docstring)."""
+    try:
+        # aiormq directly: aio-pika's Exchange and Message wrappers only add CPU here.
+        await channel.basic_publish(
+            message.body,
+            exchange=exchange,
+            routing_key=message.routing_key,
+            properties=_properties(message),
+            mandatory=True,
+        )
+    except aiormq.exceptions.PublishError as exc:
+        frame = exc.frame
+        text = f"{getattr(frame, 'reply_code', '')} {getattr(frame, 'reply_text', '')}"
+        return UnroutableError(f"the broker returned the message: {text.strip()}")
+    except aiormq.exceptions.DeliveryError:
+        # RabbitMQ nacks what a full queue (x-overflow reject-publish) would not take.
+        return BrokerBusy("the broker refused the message (a queue is full?)")
+    except asyncio.CancelledError:
+        # aiormq cancels its waiters when the connection goes: only a cancellation of
+        # this task itself (the batch's deadline) is one.
+        raise_if_cancelling()
+        return BusError("publish failed: the broker connection was lost")
+    except connection_errors() as exc:
+        raise_if_cancelling()
+        return BusError(f"publish failed: {type(exc).__name__}: {exc}")
+    return None
 
 
 def _properties(message: OutgoingMessage) -> aiormq.spec.Basic.Properties:

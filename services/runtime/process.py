@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 import uvloop
-
 from starlette.applications import Starlette
 
 from services.runtime.http import EmbeddedServer, server_config

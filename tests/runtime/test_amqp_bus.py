@@ -118,6 +118,16 @@ async def test_a_returned_message_is_told_apart_even_when_its_id_is_reused(
     assert sorted(m.body for m in await broker.drain(INBOUND_QUEUE.name)) == [b"2", b"4"]
 
 
+async def test_the_same_message_published_twice_at_once_is_sent_once(
+    bus: AmqpBus, broker: Broker
+) -> None:
+    # A provider delivering one event twice at once: the second publish takes the first one's
+    # outcome instead of waiting for it and sending a copy.
+    results = await bus.publish("", [to_inbound("d", b"1"), to_inbound("d", b"1")])
+    assert results == [None, None]
+    assert [m.body for m in await broker.drain(INBOUND_QUEUE.name)] == [b"1"]
+
+
 async def test_a_batch_with_a_message_amqp_cannot_carry_sends_nothing(
     bus: AmqpBus, broker: Broker
 ) -> None:
