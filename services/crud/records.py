@@ -26,7 +26,8 @@ from services.crud.outbox.writer import append, insert_statement
 from services.crud.slices import EntitySlice, Unique
 from services.crud.sync.clock import FieldClock
 from services.crud.synced import SyncedModel
-from services.runtime.db import dialect, retry_transient, run_transaction_mysql
+from services.runtime.db import dialect, retry_transient
+from services.runtime.group_commit import GroupCommit
 from shared.entities import EntityData
 from shared.events import EntityEvent
 from shared.fields import Flat, apply_paths, changed_paths, flatten
@@ -126,12 +127,15 @@ def _insert_statement(kind: EntitySlice, row: SyncedModel) -> tuple[str, list[An
     return sql, [*values, naive, naive]
 
 
-async def insert_in_one_round_trip(kind: EntitySlice, values: dict[str, Any]) -> SyncedModel:
+async def insert_in_one_round_trip(
+    kind: EntitySlice, values: dict[str, Any], group: GroupCommit
+) -> SyncedModel:
     """``insert`` of an API create for MySQL/MariaDB: the row and its event in one transaction,
-    one round trip (a new entity has no link to look up)."""
+    one round trip shared with the creates waiting meanwhile (a new entity has no link to look
+    up)."""
     row: SyncedModel = _new(kind, values, APP, None)
     event = event_of(kind, row, Action.CREATED, APP, changed=flat(kind, row))
-    await run_transaction_mysql([_insert_statement(kind, row), insert_statement(event)])
+    await group.run([_insert_statement(kind, row), insert_statement(event)])
     return row
 
 
@@ -230,11 +234,12 @@ class EntityService:
     def __init__(self, kind: EntitySlice, on_commit: Callable[[], None]) -> None:
         self.kind = kind
         self.on_commit = on_commit
+        self.creates = GroupCommit()
 
     async def create(self, values: dict[str, Any]) -> SyncedModel:
         async def tx() -> SyncedModel:
             if dialect() == "mysql":
-                return await insert_in_one_round_trip(self.kind, values)
+                return await insert_in_one_round_trip(self.kind, values, self.creates)
             async with in_transaction() as conn:
                 return await insert(conn, self.kind, values, APP)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -223,6 +224,21 @@ async def test_duplicate_email_is_409_and_changes_nothing(crud: httpx.AsyncClien
     assert (await crud.get(f"/customers/{other['id']}")).json()["version"] == 1
     assert (await crud.get(f"/customers/{first['id']}")).json() == first
     assert await outbox_count() == 2
+
+
+async def test_a_duplicate_among_concurrent_creates_fails_alone(crud: httpx.AsyncClient) -> None:
+    # Creates that arrive together commit together; the one that cannot must not take the
+    # others down with it, nor leave an event behind.
+    await create(crud)
+    answers = await asyncio.gather(
+        *(crud.post("/customers", json={**ADA, "email": f"c{i}@example.com"}) for i in range(12)),
+        crud.post("/customers", json={**ADA, "name": "Other"}),
+        *(crud.post("/customers", json={**ADA, "email": f"d{i}@example.com"}) for i in range(12)),
+    )
+    assert [a.status_code for a in answers] == [201] * 12 + [409] + [201] * 12
+    listed = (await crud.get("/customers", params={"limit": 100})).json()["data"]
+    assert len(listed) == 25
+    assert await outbox_count() == 25
 
 
 async def test_unknown_routes_methods_and_ids(crud: httpx.AsyncClient) -> None:
