@@ -5,8 +5,8 @@
   ``UnroutableError`` when it returned the message, ``BrokerBusy`` when it nacked it (a full
   queue) or blocks publishers (``connection.blocked``: a memory or disk alarm, answered at once
   instead of at the caller's deadline).
-- aiormq waits for its socket writes to drain, so a slow broker slows publishers down instead
-  of growing a buffer (transport back-pressure).
+- aiormq waits for its socket writes to drain (once per batch, after its last message), so a
+  slow broker slows publishers down instead of growing a buffer (transport back-pressure).
 - aiormq matches a returned message to its publish by ``message_id``, which twoway reuses on
   purpose (retries, redeliveries, a relay re-publishing): a publish waits while an earlier one
   with the same id is in flight, so a return is never blamed on the wrong message. Unless the
@@ -28,7 +28,7 @@ import decimal
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
@@ -188,7 +188,8 @@ class Publisher:
             # The broker would not read them until the alarm clears: say so now.
             busy = BrokerBusy("the broker blocks publishing (a resource alarm)")
             return [busy] * len(messages)
-        underlay = await channel.get_underlay_channel()
+        # aiormq's own channel: its publish takes ``wait`` (the abstract one does not say so).
+        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
         if len(messages) == 1:
             # One message (a webhook's command): no task, the deadline on this one.
             try:
@@ -197,7 +198,11 @@ class Publisher:
             except TimeoutError:
                 return [await self._timed_out(timeout)]
         # Tasks start in the order created and aiormq's channel lock is fair: they leave in order.
-        tasks = [asyncio.create_task(self._publish_one(underlay, exchange, m)) for m in messages]
+        last = len(messages) - 1
+        tasks = [
+            asyncio.create_task(self._publish_one(underlay, exchange, m, drain=i == last))
+            for i, m in enumerate(messages)
+        ]
         try:
             done, late = await asyncio.wait(tasks, timeout=timeout)
         except asyncio.CancelledError:
@@ -220,7 +225,11 @@ class Publisher:
         return BusError(f"publish not confirmed within {timeout} s")
 
     async def _publish_one(
-        self, channel: aiormq.abc.AbstractChannel, exchange: str, message: OutgoingMessage
+        self,
+        channel: aiormq.Channel,
+        exchange: str,
+        message: OutgoingMessage,
+        drain: bool = True,
     ) -> BaseException | None:
         key = message.message_id
         while (earlier := self._in_flight.get(key)) is not None:
@@ -232,7 +241,7 @@ class Publisher:
         # What a publish joining this one learns if this one is cancelled before an outcome.
         outcome: BaseException | None = BusError("publish not confirmed: cancelled")
         try:
-            outcome = await _send(channel, exchange, message)
+            outcome = await _send(channel, exchange, message, drain)
         finally:
             if self._in_flight.get(key) is mine:
                 del self._in_flight[key]
@@ -250,9 +259,13 @@ class _Flight:
 
 
 async def _send(
-    channel: aiormq.abc.AbstractChannel, exchange: str, message: OutgoingMessage
+    channel: aiormq.Channel, exchange: str, message: OutgoingMessage, drain: bool
 ) -> BaseException | None:
-    """One publish, mandatory, with the broker's outcome (see the module docstring)."""
+    """One publish, mandatory, with the broker's outcome (see the module docstring).
+
+    ``drain``: wait for the socket's buffer to drain before waiting for the confirm. A batch's
+    last message does (the writer writes in order, so the whole batch is out then); the others
+    spare a future and a drain each."""
     try:
         # aiormq directly: aio-pika's Exchange and Message wrappers only add CPU here.
         await channel.basic_publish(
@@ -261,6 +274,7 @@ async def _send(
             routing_key=message.routing_key,
             properties=_properties(message),
             mandatory=True,
+            wait=drain,
         )
     except aiormq.exceptions.PublishError as exc:
         frame = exc.frame
