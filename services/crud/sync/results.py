@@ -62,13 +62,20 @@ async def record_result(result: SyncResultEvent) -> None:
             await link.save(using_db=conn)
             return True
 
+    async def make_row() -> None:
+        blank = ExternalLink(**key, status="pending", shadow={}, updated_at=datetime.now(UTC))
+        await ExternalLink.bulk_create([blank], ignore_conflicts=True)
+
+    # An entity's first result finds no row. The row is made first, apart (an insert that a
+    # concurrent one may already have made), and only then locked: inserting it inside the
+    # transaction, after a locking read of the missing row, deadlocked against the first
+    # results of neighbouring entities (both reads hold the gap that both inserts need). A
+    # result that created the object at the provider is most likely the first: its row is made
+    # before looking.
+    if result.created:
+        await retry_transient(make_row)
     if await retry_transient(tx):
         return
-    # The entity's first result. The row is made first, apart (an insert that a concurrent one
-    # may already have made), and only then locked: inserting it inside the transaction, after
-    # a locking read of the missing row, deadlocked against the first results of neighbouring
-    # entities (both reads hold the gap that both inserts need).
-    blank = ExternalLink(**key, status="pending", shadow={}, updated_at=datetime.now(UTC))
-    await retry_transient(lambda: ExternalLink.bulk_create([blank], ignore_conflicts=True))
+    await retry_transient(make_row)
     if not await retry_transient(tx):
         raise AssertionError(f"the link row of {key} is missing after it was made")
