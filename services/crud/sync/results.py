@@ -13,8 +13,11 @@ replaced by an older one (``Shadow.written``).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.crud.links.models import ExternalLink
@@ -28,7 +31,7 @@ def _epoch(moment: datetime | None, default: datetime) -> float:
 
 
 async def record_result(result: SyncResultEvent) -> None:
-    key = {
+    key: dict[str, Any] = {
         "entity": result.entity.value,
         "entity_id": result.entity_id,
         "provider": result.provider.value,
@@ -63,8 +66,10 @@ async def record_result(result: SyncResultEvent) -> None:
             return True
 
     async def make_row() -> None:
-        blank = ExternalLink(**key, status="pending", shadow={}, updated_at=datetime.now(UTC))
-        await ExternalLink.bulk_create([blank], ignore_conflicts=True)
+        with contextlib.suppress(IntegrityError):  # made already (a redelivery, a race)
+            await ExternalLink.create(
+                **key, status="pending", shadow={}, updated_at=datetime.now(UTC)
+            )
 
     # An entity's first result finds no row. The row is made first, apart (an insert that a
     # concurrent one may already have made), and only then locked: inserting it inside the
