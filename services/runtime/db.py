@@ -19,6 +19,8 @@ from tortoise.exceptions import (
     TransactionManagementError,
 )
 
+from services.runtime.cancel import raise_if_cancelling
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -107,6 +109,8 @@ async def retry_transient(
         try:
             return await operation()
         except Exception as exc:
+            # A cancellation the driver turned into its own error is no reason to try again.
+            raise_if_cancelling()
             if attempt == attempts or not is_transient(exc):
                 raise
             log.warning("transient database error, retrying", extra={"error": str(exc)})
