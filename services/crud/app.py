@@ -43,7 +43,9 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, serve_metrics
+from services.runtime.schema.history import CORE_SCHEMA
 
+SCHEMA = (CORE_SCHEMA,)
 log = logging.getLogger(__name__)
 API_VERSION = "1"
 
@@ -103,7 +105,7 @@ async def running(
     """Open the database, start the background roles, and stop them all on exit."""
     runtime = Runtime(settings, bus or make_bus(settings))
     if roles.own_database:
-        await init_db(settings.database_url.get_secret_value(), model_modules())
+        await init_db(settings.database_url.get_secret_value(), model_modules(), require=SCHEMA)
     try:
         async with contextlib.AsyncExitStack() as stack:
             if settings.metrics_port:

@@ -8,10 +8,11 @@ import logging
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
-from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.db import close_db, init_db
 from services.runtime.metrics import serve_metrics
 from services.runtime.outbound.handler import OutboundHandler
 from services.runtime.outbound.results import Reporter
+from services.runtime.schema.history import CORE_SCHEMA
 from services.runtime.worker import Worker
 from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.ratelimit import stripe_budget
@@ -23,6 +24,9 @@ from shared.kinds import Provider
 from shared.topology import STRIPE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
+
+# The schema this worker needs: the core tables (the rate budget's among them) and its own.
+SCHEMA = (CORE_SCHEMA, "services.stripe_sync.migrations")
 
 
 async def main(
@@ -62,11 +66,12 @@ async def main(
     )
     if own_database:
         await init_db(
-            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
+            settings.database_url.get_secret_value(),
+            [MODELS_MODULE],
+            settings.db_pool_size,
+            require=SCHEMA,
         )
     try:
-        if own_database:
-            await create_missing_tables()
         async with contextlib.AsyncExitStack() as stack:
             if own_budget:
                 await stack.enter_async_context(budget)
