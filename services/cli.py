@@ -50,6 +50,27 @@ def _require_schema(
     asyncio.run(check())
 
 
+def _require_topology(settings: ServiceSettings) -> None:
+    """Refuse to start (one line, from ``TopologyMismatch``) when the broker holds a queue this
+    release declares otherwise. A broker that is down is no reason not to start: HTTP services
+    take requests meanwhile."""
+    from services.runtime.amqp import AmqpBus
+    from services.runtime.bus import BusError
+
+    async def check() -> None:
+        bus = AmqpBus(
+            settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+        )
+        try:
+            await bus.connect()
+        except BusError as exc:
+            log.warning("the broker is not reachable yet", extra={"error": str(exc)})
+        finally:
+            await bus.close()
+
+    asyncio.run(check())
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services import migrate
     from services.runtime.schema.runner import MigrationFailed
@@ -87,6 +108,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from services import migrate
+    from services.runtime.amqp_doctor import differences
+    from services.runtime.settings import ServiceSettings
+
+    settings = load(ServiceSettings)
+    configure_logging("doctor", settings.log_level, settings.log_format)
+    trouble = 0
+    for name in asyncio.run(migrate.pending(settings)):
+        print(f"database: migration {name} has not run. Fix: `twoway migrate`")
+        trouble += 1
+    found = asyncio.run(
+        differences(
+            settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+        )
+    )
+    for difference in found:
+        print(f"broker: queue {difference.queue}: {difference.problem}. Fix: {difference.fix}")
+        trouble += 1
+    print(f"{trouble} problem(s)" if trouble else "database and broker match this release")
+    return 1 if trouble else 0
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from services.ops import dlq_command
     from services.ops.settings import OpsSettings
@@ -114,6 +158,7 @@ def cmd_crud(args: argparse.Namespace) -> int:
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level, settings.log_format)
     _require_schema(settings, SCHEMA, model_modules())
+    _require_topology(settings)
     roles = Roles(
         api=args.role in ("all", "api"),
         relay=args.role in ("all", "relay"),
@@ -139,6 +184,7 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
 
     settings = load(GatewaySettings)
     configure_logging("webhook_gateway", settings.log_level, settings.log_format)
+    _require_topology(settings)
     _serve(create_app(settings), args.host, args.port, settings)
     return 0
 
@@ -263,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--make", metavar="NAME", help="write the migrations the models' changes need"
     )
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "doctor",
+        help="compare the database and the broker with what this release needs; say the fix",
+    )
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
     add_dlq_arguments(p)
