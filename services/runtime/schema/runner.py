@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -42,9 +42,20 @@ def _apps_config(apps: Iterable[SchemaApp]) -> dict[str, dict[str, Any]]:
     return config
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r'Module ".*migrations" has no models')
+        yield
+
+
 @contextlib.asynccontextmanager
 async def _opened(database_url: str, apps: Sequence[SchemaApp]) -> AsyncIterator[_Executor]:
-    await Tortoise.init(config=tortoise_config(database_url, apps), _enable_global_fallback=True)
+    with _quiet():
+        await Tortoise.init(
+            config=tortoise_config(database_url, apps, with_models=False),
+            _enable_global_fallback=True,
+        )
     try:
         yield _Executor(connections.get("default"), _apps_config(apps))
     finally:
