@@ -139,3 +139,4 @@ async def test_the_document_asks_for_the_key_exactly_where_the_server_does(
                 method, path.replace("{entity_id}", new_id()), headers={"If-Match": "*"}
             )
             assert (response.status_code == 401) == secured, (method, path, response.text)
+        assert (await anonymous.get("/openapi.json")).status_code == 200
