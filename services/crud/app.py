@@ -31,7 +31,7 @@ from services.crud.http import (
 )
 from services.crud.inbound.consumer import inbound_worker
 from services.crud.inbound.retention import InboxRetention, RetentionConfig
-from services.crud.openapi import document, service_endpoints
+from services.crud.openapi import Endpoint, document, service_endpoints
 from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
@@ -161,6 +161,15 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def api_endpoints(settings: CrudSettings) -> list[Endpoint]:
+    """Every operation of the API: the service's own, each registered kind's, conflicts."""
+    endpoints = [*service_endpoints(readyz)]
+    for entity in ENTITIES.values():
+        endpoints.extend(EntityApi(entity, settings.providers).endpoints())
+    endpoints.extend(conflict_endpoints)
+    return endpoints
+
+
 def create_app(
     settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
 ) -> Starlette:
@@ -177,10 +186,7 @@ def create_app(
             app.state.api_keys = KeyVerifier(settings.api_key_cache_s)
             yield
 
-    endpoints = [*service_endpoints(readyz)]
-    for entity in ENTITIES.values():
-        endpoints.extend(EntityApi(entity, settings.providers).endpoints())
-    endpoints.extend(conflict_endpoints)
+    endpoints = api_endpoints(settings)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
 
     async def openapi(request: Request) -> Response:
