@@ -42,10 +42,16 @@ def migration_names(package: str) -> list[str]:
 
 
 def tortoise_config(database_url: str, apps: Iterable[SchemaApp]) -> dict[str, Any]:
+    """Tortoise's configuration of the apps. An app whose tables all left the code (kept for a
+    release, then dropped) names its migrations package as its models module: Tortoise needs
+    one, and finds no model there (``runner`` silences its warning about that)."""
     return {
         "connections": {"default": database_url},
         "apps": {
-            app.label: {"models": list(app.models), "migrations": app.migrations}
+            app.label: {
+                "models": list(app.models) or [app.migrations],
+                "migrations": app.migrations,
+            }
             for app in apps
         },
         "use_tz": True,

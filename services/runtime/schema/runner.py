@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -42,9 +42,19 @@ def _apps_config(apps: Iterable[SchemaApp]) -> dict[str, dict[str, Any]]:
     return config
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r'Module ".*migrations" has no models')
+        yield
+
+
 @contextlib.asynccontextmanager
 async def _opened(database_url: str, apps: Sequence[SchemaApp]) -> AsyncIterator[_Executor]:
-    await Tortoise.init(config=tortoise_config(database_url, apps), _enable_global_fallback=True)
+    with _quiet():
+        await Tortoise.init(
+            config=tortoise_config(database_url, apps), _enable_global_fallback=True
+        )
     try:
         yield _Executor(connections.get("default"), _apps_config(apps))
     finally:
@@ -103,9 +113,10 @@ async def sql(database_url: str, apps: Sequence[SchemaApp]) -> list[str]:
 
 
 async def _changes(apps: Sequence[SchemaApp]) -> list[MigrationWriter]:
-    await Tortoise.init(
-        config=tortoise_config("sqlite://:memory:", apps), init_connections=False
-    )
+    with _quiet():
+        await Tortoise.init(
+            config=tortoise_config("sqlite://:memory:", apps), init_connections=False
+        )
     try:
         writers: list[MigrationWriter] = await MigrationAutodetector(
             Tortoise.apps, _apps_config(apps)
