@@ -41,15 +41,19 @@ def migration_names(package: str) -> list[str]:
     return sorted(n for n in names if n[0] not in "_~")
 
 
-def tortoise_config(database_url: str, apps: Iterable[SchemaApp]) -> dict[str, Any]:
-    """Tortoise's configuration of the apps. An app whose tables all left the code (kept for a
-    release, then dropped) names its migrations package as its models module: Tortoise needs
-    one, and finds no model there (``runner`` silences its warning about that)."""
+def tortoise_config(
+    database_url: str, apps: Iterable[SchemaApp], with_models: bool = True
+) -> dict[str, Any]:
+    """Tortoise's configuration of the apps. Applying migrations needs no model (the files
+    build their own): ``with_models=False`` names each app's migrations package as its models
+    module instead, where Tortoise finds none, so that the models keep the app a service opens
+    them with in the same process (``runner`` silences Tortoise's warning about that). An app
+    whose tables all left the code (kept a release, then dropped) is named the same way."""
     return {
         "connections": {"default": database_url},
         "apps": {
             app.label: {
-                "models": list(app.models) or [app.migrations],
+                "models": list(app.models) if with_models and app.models else [app.migrations],
                 "migrations": app.migrations,
             }
             for app in apps

@@ -53,7 +53,8 @@ def _quiet() -> Iterator[None]:
 async def _opened(database_url: str, apps: Sequence[SchemaApp]) -> AsyncIterator[_Executor]:
     with _quiet():
         await Tortoise.init(
-            config=tortoise_config(database_url, apps), _enable_global_fallback=True
+            config=tortoise_config(database_url, apps, with_models=False),
+            _enable_global_fallback=True,
         )
     try:
         yield _Executor(connections.get("default"), _apps_config(apps))
