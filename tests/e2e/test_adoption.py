@@ -58,6 +58,7 @@ async def existing_account(api: httpx.AsyncClient, fake: FakeStripe) -> list[dic
     """The account as it was before twoway: its customers made with no one listening, then
     its webhooks pointed at the gateway."""
     made = stripe_customers(AT_STRIPE)
+    await fake.settle()  # their customer.created events went nowhere
     await fake.register_webhook(webhook_url(api.gateway), WEBHOOK_SECRET)  # type: ignore[attr-defined]
     return made
 

@@ -26,9 +26,9 @@ from pydantic import JsonValue
 
 from services.runtime.outbound.resource import Resource
 from services.runtime.repair.source import Observed
-from services.stripe_sync.repair.reads import list_page
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
+from services.stripe_sync.stripe.reads import list_page
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.entities import KINDS, EntityData
 from shared.fields import split
