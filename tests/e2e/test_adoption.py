@@ -104,6 +104,14 @@ async def assert_one_truth(api: httpx.AsyncClient, fake: FakeStripe, expected: i
         assert listed.json()["data"] == [], status
 
 
+async def all_synced(client: httpx.AsyncClient) -> bool:
+    for status in ("pending", "failed"):
+        listed = await client.get("/customers", params={"sync_status": status, "limit": 100})
+        if listed.json()["data"]:
+            return False
+    return True
+
+
 def system(api: httpx.AsyncClient, fake: FakeStripe, broker: Broker) -> System:
     return System(api, fake, broker)
 
@@ -193,7 +201,9 @@ async def test_reconcile_after_part_of_the_backlog_was_handled(
     assert adopted.code == 0, adopted.text
 
     workers.start(link_by_email=link_by_email)
-    await system(api, fake_stripe, broker).quiet(timeout=60)
+    # Not ``System.quiet``: the first worker's stop leaves handlings its counters never see
+    # settle; what a user checks instead: every customer synced.
+    await eventually(lambda: all_synced(api), timeout=60)
     await assert_one_truth(api, fake_stripe, 45)
 
 

@@ -24,6 +24,7 @@ from services.runtime.links.models import ExternalLink
 from services.stripe_sync.settings import StripeSyncSettings
 from tests.conftest import WEBHOOK_SECRET, Broker, eventually
 from tests.e2e.test_adoption import (
+    all_synced,
     api,  # noqa: F401  (the fixture)
     existing,
     new,
@@ -38,14 +39,6 @@ from tests.webhook_gateway.events import webhook_url
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 
 SEEDS = (1, 2, 3)
-
-
-async def all_synced(client: httpx.AsyncClient) -> bool:
-    for status in ("pending", "failed"):
-        listed = await client.get("/customers", params={"sync_status": status, "limit": 100})
-        if listed.json()["data"]:
-            return False
-    return True
 
 
 @pytest.mark.parametrize("link_by_email", [False, True])

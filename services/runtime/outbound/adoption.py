@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from services.runtime.bus import Bus, OutgoingMessage
 from services.runtime.errors import Retryable
 from services.runtime.links.models import ExternalLink
@@ -54,16 +56,29 @@ class Adoption:
         self.announce = announce
         self.link_by_match = link_by_match
 
-    async def applies(self, kind: EntityKind) -> bool:
+    async def applies(self, conn: BaseDBAsyncClient, kind: EntityKind) -> bool:
+        """``conn``: the handling's transaction (on SQLite, the one connection it holds)."""
         if self.link_by_match:
             return True
         since = datetime.now(UTC) - RUN_SILENCE
-        return await ReconcileRun.filter(
-            provider=self.provider.value, entity=kind.value, status="running", updated_at__gte=since
-        ).exists()
+        return await (
+            ReconcileRun.filter(
+                provider=self.provider.value,
+                entity=kind.value,
+                status="running",
+                updated_at__gte=since,
+            )
+            .using_db(conn)
+            .exists()
+        )
 
     async def choose(
-        self, kind: EntityKind, local_id: str, matches: Sequence[Observed], event_id: str
+        self,
+        conn: BaseDBAsyncClient,
+        kind: EntityKind,
+        local_id: str,
+        matches: Sequence[Observed],
+        event_id: str,
     ) -> Adopted | Ambiguous | None:
         """Of the objects matching the entity, the one to link (its state as an inbound
         command under a synthetic id), or the ambiguity, or None: create."""
@@ -71,9 +86,13 @@ class Adoption:
         for found in matches:
             if found.local_id not in (None, local_id):
                 continue  # another entity's object
-            held = await ExternalLink.filter(
-                provider=self.provider.value, entity=kind.value, external_id=found.external_id
-            ).exists()
+            held = await (
+                ExternalLink.filter(
+                    provider=self.provider.value, entity=kind.value, external_id=found.external_id
+                )
+                .using_db(conn)
+                .exists()
+            )
             if not held:
                 free.append(found)
         if not free:

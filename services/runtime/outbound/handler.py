@@ -145,7 +145,7 @@ class OutboundHandler:
             link: ExternalLink = await self._row(event, conn)
             if link.external_id is None:
                 link.external_id = event.external_ids.get(self.provider)
-            outcome = await self._apply_there(event, link, attempted_before)
+            outcome = await self._apply_there(conn, event, link, attempted_before)
             link.handled_version = max(link.handled_version, event.version)
             if link.external_id is not None:
                 link.create_attempt = link.create_attempted_at = None
@@ -171,7 +171,11 @@ class OutboundHandler:
             return before is not None
 
     async def _apply_there(
-        self, event: EntityEvent, link: ExternalLink, attempted_before: bool
+        self,
+        conn: BaseDBAsyncClient,
+        event: EntityEvent,
+        link: ExternalLink,
+        attempted_before: bool,
     ) -> Report:
         """Bring the provider up to ``event``; update ``link`` (saved by the caller)."""
         resource = self.resources[event.entity]
@@ -201,7 +205,7 @@ class OutboundHandler:
         created = False
         if external_id is None:
             # A create, or an update whose create never reached the provider: the whole entity.
-            found = await self._find_or_adopt(event, resource, link, attempted_before)
+            found = await self._find_or_adopt(conn, event, resource, link, attempted_before)
             if isinstance(found, Report):
                 return found
             if found is None:
@@ -235,6 +239,7 @@ class OutboundHandler:
 
     async def _find_or_adopt(
         self,
+        conn: BaseDBAsyncClient,
         event: EntityEvent,
         resource: Resource,
         link: ExternalLink,
@@ -248,9 +253,10 @@ class OutboundHandler:
             if own is not None:
                 link.external_id = own
                 return own
-        if self.adoption is None or not await self.adoption.applies(event.entity):
+        if self.adoption is None or not await self.adoption.applies(conn, event.entity):
             return None
         choice = await self.adoption.choose(
+            conn,
             event.entity,
             event.entity_id,
             await resource.find_matches(event.snapshot),
