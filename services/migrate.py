@@ -13,19 +13,17 @@ from services.crud.entities import model_modules as crud_models
 from services.runtime.db import with_pool_defaults
 from services.runtime.repair.models import MODELS_MODULE as REPAIR_MODELS
 from services.runtime.schema import runner
-from services.runtime.schema.history import SchemaApp
+from services.runtime.schema.history import CORE_SCHEMA, SchemaApp
 from services.runtime.settings import ServiceSettings
-from services.salesforce_sync.models import MODELS_MODULE as SALESFORCE_SYNC_MODELS
-from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
-
-CORE = "services.migrations"
 
 
 def schema_apps() -> list[SchemaApp]:
+    # The providers' own folders hold the history of their former link tables (folded into
+    # external_links, kept one release, then dropped).
     return [
-        SchemaApp(CORE, (*crud_models(), REPAIR_MODELS)),
-        SchemaApp("services.stripe_sync.migrations", (STRIPE_SYNC_MODELS,)),
-        SchemaApp("services.salesforce_sync.migrations", (SALESFORCE_SYNC_MODELS,)),
+        SchemaApp(CORE_SCHEMA, (*crud_models(), REPAIR_MODELS)),
+        SchemaApp("services.stripe_sync.migrations"),
+        SchemaApp("services.salesforce_sync.migrations"),
     ]
 
 

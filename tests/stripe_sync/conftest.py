@@ -18,8 +18,8 @@ from services.runtime.budget import LaneBudget
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, init_db
+from services.runtime.links.models import ExternalLink
 from services.stripe_sync.main import main
-from services.stripe_sync.models import StripeLink
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.entities.customer import CustomerData
 from shared.events import EntityEvent, dump_event, event_routing_key
@@ -193,5 +193,7 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         await asyncio.sleep(interval)
 
 
-async def link_of(entity_id: str) -> StripeLink | None:
-    return await StripeLink.get_or_none(entity="customer", entity_id=entity_id)
+async def link_of(entity_id: str) -> ExternalLink | None:
+    return await ExternalLink.get_or_none(
+        entity="customer", entity_id=entity_id, provider="stripe"
+    )

@@ -23,7 +23,10 @@ from services.crud.settings import CrudSettings
 from services.migrate import all_model_modules
 from services.runtime.db import close_db, init_db
 from tests.conftest import DB_HOST, NAMESPACE, TEST_RETRY_DELAYS_MS
-from tests.e2e.conftest import system  # noqa: F401  (the services, on the upgraded database)
+from tests.e2e.conftest import (  # noqa: F401  (the services, on the upgraded database)
+    sync_settings,
+    system,
+)
 from tests.fakes.stripe_fake import FakeStripe
 from tests.upgrade import fill
 

@@ -73,6 +73,14 @@ def assert_link_meaning_carried(up: Upgrade) -> None:
     for row in up.before["stripe_links"]:
         if row["external_id"] is not None:
             assert links[row["entity_id"]]["external_id"] == row["external_id"]
+    # ... and folded into the one record of each entity at each provider.
+    one = {(r["entity_id"], r["provider"]): r for r in up.after["external_links"]}
+    for worker_table, provider in (("stripe_links", "stripe"), ("salesforce_links", "salesforce")):
+        for row in up.after.get(worker_table, []):
+            folded = one[(row["entity_id"], provider)]
+            assert folded["external_id"] == row["external_id"]
+            assert json.loads(folded["field_versions"]) == json.loads(row["field_versions"])
+            assert folded["handled_version"] == row["version"]
 
 
 async def stripe_customers(fake: FakeStripe) -> list[dict[str, Any]]:

@@ -47,12 +47,13 @@ def tortoise_config(
     """Tortoise's configuration of the apps. Applying migrations needs no model (the files
     build their own): ``with_models=False`` names each app's migrations package as its models
     module instead, where Tortoise finds none, so that the models keep the app a service opens
-    them with in the same process (``runner`` silences Tortoise's warning about that)."""
+    them with in the same process (``runner`` silences Tortoise's warning about that). An app
+    whose tables all left the code (kept a release, then dropped) is named the same way."""
     return {
         "connections": {"default": database_url},
         "apps": {
             app.label: {
-                "models": list(app.models) if with_models else [app.migrations],
+                "models": list(app.models) if with_models and app.models else [app.migrations],
                 "migrations": app.migrations,
             }
             for app in apps

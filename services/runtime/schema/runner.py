@@ -114,9 +114,10 @@ async def sql(database_url: str, apps: Sequence[SchemaApp]) -> list[str]:
 
 
 async def _changes(apps: Sequence[SchemaApp]) -> list[MigrationWriter]:
-    await Tortoise.init(
-        config=tortoise_config("sqlite://:memory:", apps), init_connections=False
-    )
+    with _quiet():
+        await Tortoise.init(
+            config=tortoise_config("sqlite://:memory:", apps), init_connections=False
+        )
     try:
         writers: list[MigrationWriter] = await MigrationAutodetector(
             Tortoise.apps, _apps_config(apps)
