@@ -126,6 +126,7 @@ async def test_reconcile_before_the_worker_starts(
     tmp_path: Path,
 ) -> None:
     """The issue's case: the creates wait in the queue while reconcile links by email."""
+    moving = system(api, fake_stripe, broker)  # its counters start before any consumer
     await existing_account(api, fake_stripe)
     await app_creates(api, existing(range(5)) + new(range(5)))
 
@@ -136,7 +137,7 @@ async def test_reconcile_before_the_worker_starts(
     assert (counts["linked"], counts["imported"], counts["ambiguous"]) == (5, 35, 0)
 
     workers.start()
-    await system(api, fake_stripe, broker).quiet(timeout=60)
+    await moving.quiet(timeout=60)
     await assert_one_truth(api, fake_stripe, 45)
 
 
@@ -151,6 +152,7 @@ async def test_reconcile_while_the_worker_runs_and_creates_arrive(
 ) -> None:
     """Reconcile has started (its listing held at Stripe) when the app creates the ten; the
     worker handles them during the run."""
+    moving = system(api, fake_stripe, broker)  # its counters start before any consumer
     await existing_account(api, fake_stripe)
     workers.start()
     fake_stripe.hold_listings()
@@ -164,7 +166,7 @@ async def test_reconcile_while_the_worker_runs_and_creates_arrive(
         fake_stripe.release_listings()
     adopted = await run
     assert adopted.code == 0, adopted.text
-    await system(api, fake_stripe, broker).quiet(timeout=60)
+    await moving.quiet(timeout=60)
     await assert_one_truth(api, fake_stripe, 45)
 
 
@@ -188,11 +190,12 @@ async def test_reconcile_after_part_of_the_backlog_was_handled(
     link_by_email: bool,
     handled_first: list[str],
 ) -> None:
+    moving = system(api, fake_stripe, broker)  # its counters start before any consumer
     await existing_account(api, fake_stripe)
     await app_creates(api, handled_first)
     first = workers.start(link_by_email=link_by_email)
     await eventually(lambda: _linked_here(len(handled_first)), timeout=30)
-    await system(api, fake_stripe, broker).quiet(timeout=30)
+    await moving.quiet(timeout=30)
     await workers.stop(first)
     rest = [e for e in existing(range(5)) + new(range(5)) if e not in handled_first]
     await app_creates(api, rest)
