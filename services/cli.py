@@ -20,7 +20,7 @@ from services.runtime.settings import ConfigError, load
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from services.runtime.settings import HttpServiceSettings
+    from services.runtime.settings import HttpServiceSettings, ServiceSettings
 
 log = logging.getLogger("twoway")
 
@@ -36,15 +36,99 @@ def _serve(app: Starlette, host: str, port: int, settings: HttpServiceSettings) 
         uvicorn.Server(server_config(app, host, port, settings)).run()
 
 
+def _require_schema(
+    settings: ServiceSettings, packages: Sequence[str], models: Sequence[str]
+) -> None:
+    """Refuse to start (one line, from ``SchemaBehind``) on a database the code is ahead of;
+    for HTTP services, whose own start-up check would end in a server's traceback."""
+    from services.runtime.db import close_db, init_db
+
+    async def check() -> None:
+        await init_db(settings.database_url.get_secret_value(), models, require=packages)
+        await close_db()
+
+    asyncio.run(check())
+
+
+def _require_topology(settings: ServiceSettings) -> None:
+    """Refuse to start (one line, from ``TopologyMismatch``) when the broker holds a queue this
+    release declares otherwise. A broker that is down is no reason not to start: HTTP services
+    take requests meanwhile."""
+    from services.runtime.amqp import AmqpBus
+    from services.runtime.bus import BusError
+
+    async def check() -> None:
+        bus = AmqpBus(
+            settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+        )
+        try:
+            await bus.connect()
+        except BusError as exc:
+            log.warning("the broker is not reachable yet", extra={"error": str(exc)})
+        finally:
+            await bus.close()
+
+    asyncio.run(check())
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from services.migrate import migrate
+    from services import migrate
+    from services.runtime.schema.runner import MigrationFailed
+    from services.runtime.settings import ServiceSettings
+
+    if args.check_models:
+        changes = asyncio.run(migrate.model_changes())
+        for change in changes:
+            print(f"no migration for: {change}")
+        if changes:
+            print("write one: twoway migrate --make NAME", file=sys.stderr)
+        return 1 if changes else 0
+    if args.make:
+        for path in asyncio.run(migrate.make(args.make)):
+            print(f"wrote {path}")
+        return 0
+    settings = load(ServiceSettings)
+    configure_logging("migrate", settings.log_level, settings.log_format)
+    if args.check:
+        missing = asyncio.run(migrate.pending(settings))
+        for name in missing:
+            print(f"pending: {name}")
+        print(f"{len(missing)} pending migration(s)" if missing else "schema up to date")
+        return 1 if missing else 0
+    if args.sql:
+        for line in asyncio.run(migrate.sql(settings)):
+            print(line)
+        return 0
+    try:
+        applied = asyncio.run(migrate.migrate(settings, lambda name: print(f"applied {name}")))
+    except MigrationFailed as exc:
+        print(f"twoway migrate: {exc}", file=sys.stderr)
+        return 1
+    print(f"schema up to date ({len(applied)} applied now)")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from services import migrate
+    from services.runtime.amqp_doctor import differences
     from services.runtime.settings import ServiceSettings
 
     settings = load(ServiceSettings)
-    configure_logging("migrate", settings.log_level, settings.log_format)
-    tables = asyncio.run(migrate(settings))
-    print(f"schema up to date: {', '.join(tables)}")
-    return 0
+    configure_logging("doctor", settings.log_level, settings.log_format)
+    trouble = 0
+    for name in asyncio.run(migrate.pending(settings)):
+        print(f"database: migration {name} has not run. Fix: `twoway migrate`")
+        trouble += 1
+    found = asyncio.run(
+        differences(
+            settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
+        )
+    )
+    for difference in found:
+        print(f"broker: queue {difference.queue}: {difference.problem}. Fix: {difference.fix}")
+        trouble += 1
+    print(f"{trouble} problem(s)" if trouble else "database and broker match this release")
+    return 1 if trouble else 0
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
@@ -66,12 +150,15 @@ def cmd_apikey(args: argparse.Namespace) -> int:
 
 
 def cmd_crud(args: argparse.Namespace) -> int:
-    from services.crud.app import Roles, create_app, running
+    from services.crud.app import SCHEMA, Roles, create_app, running
+    from services.crud.entities import model_modules
     from services.crud.settings import CrudSettings
     from services.runtime.process import run_process, run_until_signal
 
     settings = load(CrudSettings)
     configure_logging("crud", settings.log_level, settings.log_format)
+    _require_schema(settings, SCHEMA, model_modules())
+    _require_topology(settings)
     roles = Roles(
         api=args.role in ("all", "api"),
         relay=args.role in ("all", "relay"),
@@ -97,6 +184,7 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
 
     settings = load(GatewaySettings)
     configure_logging("webhook_gateway", settings.log_level, settings.log_format)
+    _require_topology(settings)
     _serve(create_app(settings), args.host, args.port, settings)
     return 0
 
@@ -182,8 +270,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("twoway")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"twoway {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -194,8 +292,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gateway-port", type=int, default=8001, help="the webhook gateway's port")
     p.set_defaults(func=cmd_dev)
 
-    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p = sub.add_parser("migrate", help="apply the schema's pending migrations")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check", action="store_true", help="list the pending migrations; exit 1 if any"
+    )
+    mode.add_argument(
+        "--sql", action="store_true", help="print the SQL it would run; apply nothing"
+    )
+    mode.add_argument(
+        "--check-models",
+        action="store_true",
+        help="exit 1 if a model differs from what the migration files build (no database)",
+    )
+    mode.add_argument(
+        "--make", metavar="NAME", help="write the migrations the models' changes need"
+    )
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "doctor",
+        help="compare the database and the broker with what this release needs; say the fix",
+    )
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered messages")
     add_dlq_arguments(p)

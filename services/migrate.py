@@ -1,40 +1,58 @@
-"""``twoway migrate``: create the tables of every service that do not exist yet (safe to rerun).
+"""``twoway migrate``: the schema's history of every service, applied in order.
 
-It is the one place that knows every service's models; the services themselves never import
-each other.
+It is the one place that knows every service's models and migration folders; the services
+themselves never import each other. The machinery is provider- and service-neutral
+(``services.runtime.schema``).
 """
 
 from __future__ import annotations
 
-import warnings
-
-from tortoise import Tortoise, connections
+from collections.abc import Callable
 
 from services.crud.entities import model_modules as crud_models
-from services.runtime.budget.schema import SCHEMA as BUDGET_SCHEMA
-from services.runtime.budget.schema import TABLES as BUDGET_TABLES
-from services.runtime.db import close_db, create_missing_tables, dialect, init_db
+from services.runtime.db import with_pool_defaults
 from services.runtime.repair.models import MODELS_MODULE as REPAIR_MODELS
+from services.runtime.schema import runner
+from services.runtime.schema.history import CORE_SCHEMA, SchemaApp
 from services.runtime.settings import ServiceSettings
-from services.salesforce_sync.models import MODELS_MODULE as SALESFORCE_SYNC_MODELS
-from services.stripe_sync.models import MODELS_MODULE as STRIPE_SYNC_MODELS
+
+
+def schema_apps() -> list[SchemaApp]:
+    # The providers' own folders hold the history of their former link tables (folded into
+    # external_links, kept one release, then dropped).
+    return [
+        SchemaApp(CORE_SCHEMA, (*crud_models(), REPAIR_MODELS)),
+        SchemaApp("services.stripe_sync.migrations"),
+        SchemaApp("services.salesforce_sync.migrations"),
+    ]
 
 
 def all_model_modules() -> list[str]:
-    return [*crud_models(), STRIPE_SYNC_MODELS, SALESFORCE_SYNC_MODELS, REPAIR_MODELS]
+    return [module for app in schema_apps() for module in app.models]
 
 
-async def migrate(settings: ServiceSettings) -> list[str]:
-    await init_db(settings.database_url.get_secret_value(), all_model_modules())
-    try:
-        await create_missing_tables()
-        tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
-        if dialect() == "mysql":  # the shared rate budgets (SQLite runs one process)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*already exists")
-                for statement in BUDGET_SCHEMA:
-                    await connections.get("default").execute_script(statement)
-            tables += BUDGET_TABLES
-        return sorted(tables)
-    finally:
-        await close_db()
+def _url(settings: ServiceSettings) -> str:
+    return with_pool_defaults(settings.database_url.get_secret_value())
+
+
+async def migrate(
+    settings: ServiceSettings, report: Callable[[str], object] = lambda _: None
+) -> list[str]:
+    """Apply every pending migration (under the database's migration lock); their names."""
+    return await runner.apply(_url(settings), schema_apps(), report)
+
+
+async def pending(settings: ServiceSettings) -> list[str]:
+    return await runner.pending(_url(settings), schema_apps())
+
+
+async def sql(settings: ServiceSettings) -> list[str]:
+    return await runner.sql(_url(settings), schema_apps())
+
+
+async def model_changes() -> list[str]:
+    return await runner.model_changes(schema_apps())
+
+
+async def make(name: str) -> list[str]:
+    return await runner.make(schema_apps(), name)

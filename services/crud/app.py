@@ -31,7 +31,7 @@ from services.crud.http import (
 )
 from services.crud.inbound.consumer import inbound_worker
 from services.crud.inbound.retention import InboxRetention, RetentionConfig
-from services.crud.openapi import document, service_endpoints
+from services.crud.openapi import Endpoint, document, service_endpoints
 from services.crud.openapi import routes as endpoint_routes
 from services.crud.outbox.relay import Relay, RelayConfig
 from services.crud.outbox.writer import OutboxSignal
@@ -43,7 +43,9 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, serve_metrics
+from services.runtime.schema.history import CORE_SCHEMA
 
+SCHEMA = (CORE_SCHEMA,)
 log = logging.getLogger(__name__)
 API_VERSION = "1"
 
@@ -103,7 +105,7 @@ async def running(
     """Open the database, start the background roles, and stop them all on exit."""
     runtime = Runtime(settings, bus or make_bus(settings))
     if roles.own_database:
-        await init_db(settings.database_url.get_secret_value(), model_modules())
+        await init_db(settings.database_url.get_secret_value(), model_modules(), require=SCHEMA)
     try:
         async with contextlib.AsyncExitStack() as stack:
             if settings.metrics_port:
@@ -159,6 +161,15 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def api_endpoints(settings: CrudSettings) -> list[Endpoint]:
+    """Every operation of the API: the service's own, each registered kind's, conflicts."""
+    endpoints = [*service_endpoints(readyz)]
+    for entity in ENTITIES.values():
+        endpoints.extend(EntityApi(entity, settings.providers).endpoints())
+    endpoints.extend(conflict_endpoints)
+    return endpoints
+
+
 def create_app(
     settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
 ) -> Starlette:
@@ -175,10 +186,7 @@ def create_app(
             app.state.api_keys = KeyVerifier(settings.api_key_cache_s)
             yield
 
-    endpoints = [*service_endpoints(readyz)]
-    for entity in ENTITIES.values():
-        endpoints.extend(EntityApi(entity, settings.providers).endpoints())
-    endpoints.extend(conflict_endpoints)
+    endpoints = api_endpoints(settings)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
 
     async def openapi(request: Request) -> Response:

@@ -19,7 +19,7 @@ ENTITIES.register(EntityKind.PRODUCT, PRODUCTS)
 INFRA_MODELS = (
     "services.crud.apikeys.models",
     "services.crud.outbox.models",
-    "services.crud.links.models",
+    "services.runtime.links.models",
     "services.crud.inbound.models",
     "services.crud.sync.models",
 )

@@ -8,6 +8,7 @@ filters); ``/<kind>s/{id}``: ``GET``, ``PATCH`` (``If-Match`` optional), ``DELET
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
@@ -137,8 +138,11 @@ class EntityApi:
         return Response(status_code=204)
 
     def endpoints(self) -> list[Endpoint]:
+        """The kind's five operations, their ids and tag made from its path and noun
+        (``/customers``, ``customer``: ``listCustomers``, ``getCustomer``, tag ``customers``)."""
         kind, path, noun = self.kind, self.kind.path, self.kind.noun
-        one = f"{path}/{{entity_id}}"
+        one, many, tag = pascal_case(noun), pascal_case(path), path.strip("/")
+        item = f"{path}/{{entity_id}}"
         conflicts = (409,) if kind.unique else ()
         return [
             Endpoint(
@@ -146,6 +150,8 @@ class EntityApi:
                 path,
                 self.create,
                 f"create a {noun}",
+                operation_id=f"create{one}",
+                tag=tag,
                 ok=201,
                 returns=kind.response,
                 body=kind.create,
@@ -157,18 +163,30 @@ class EntityApi:
                 path,
                 self.list_page,
                 f"list {noun}s, oldest first",
+                operation_id=f"list{many}",
+                tag=tag,
                 returns=kind.page,
                 query=kind.list_query,
                 errors=(422,),
             ),
             Endpoint(
-                "GET", one, self.get, f"one {noun}", returns=kind.response, etag=True, errors=(404,)
+                "GET",
+                item,
+                self.get,
+                f"read one {noun}",
+                operation_id=f"get{one}",
+                tag=tag,
+                returns=kind.response,
+                etag=True,
+                errors=(404,),
             ),
             Endpoint(
                 "PATCH",
-                one,
+                item,
                 self.patch,
-                "change some fields",
+                f"change some of a {noun}'s fields",
+                operation_id=f"update{one}",
+                tag=tag,
                 returns=kind.response,
                 body=kind.patch,
                 if_match="optional",
@@ -177,11 +195,18 @@ class EntityApi:
             ),
             Endpoint(
                 "DELETE",
-                one,
+                item,
                 self.delete,
                 f"delete a {noun} (and, through the sync, at every provider{kind.delete_note})",
+                operation_id=f"delete{one}",
+                tag=tag,
                 ok=204,
                 if_match="required",
                 errors=(404, 412, 428),
             ),
         ]
+
+
+def pascal_case(words: str) -> str:
+    """``"price tier"``, ``"/price-tiers"``: ``"PriceTier"``, ``"PriceTiers"``."""
+    return "".join(word[:1].upper() + word[1:] for word in re.split(r"[^0-9A-Za-z]+", words))

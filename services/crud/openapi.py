@@ -25,6 +25,7 @@ from openapi_pydantic import (
     Response,
     Schema,
     SecurityScheme,
+    Tag,
 )
 from openapi_pydantic.util import PydanticSchema, construct_open_api_with_schema_class
 from pydantic import BaseModel
@@ -36,6 +37,8 @@ from starlette.routing import Route
 from services.crud.api_schemas import ErrorBody, Health, Readiness
 from services.crud.ids import ID_PATTERN
 
+# The tag of the endpoints that run the service rather than serve its data.
+OPERATIONS = "operations"
 RouteHandler = Callable[[Request], Awaitable[HttpResponse]]
 IfMatch = Literal["none", "optional", "required"]
 
@@ -68,6 +71,11 @@ class Endpoint:
     path: str
     handler: RouteHandler
     summary: str
+    operation_id: str
+    """Unique in the document, camelCase (``listCustomers``): generated clients name their
+    functions after it."""
+    tag: str
+    """The group the operation belongs to (an entity kind's collection, ``operations``)."""
     ok: int = 200
     returns: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
@@ -196,7 +204,8 @@ def _operation(endpoint: Endpoint) -> Operation:
         )
     return Operation(
         summary=endpoint.summary,
-        operationId=f"{endpoint.method.lower()}_{endpoint.handler.__name__}",
+        operationId=endpoint.operation_id,
+        tags=[endpoint.tag],
         parameters=parameters or None,
         requestBody=body,
         responses=responses,
@@ -205,15 +214,30 @@ def _operation(endpoint: Endpoint) -> Operation:
 
 
 def document(endpoints: Iterable[Endpoint], title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``endpoints``, as JSON-ready data."""
+    """The OpenAPI 3.1 document of ``endpoints``, as JSON-ready data.
+
+    Raises ``ValueError`` if two operations share an id: a generated client would keep only
+    one of them.
+    """
     paths: dict[str, PathItem] = {}
+    seen: dict[str, str] = {}
+    tags: dict[str, None] = {}  # in the order they first appear
     for endpoint in endpoints:
+        where = f"{endpoint.method} {endpoint.path}"
+        if endpoint.operation_id in seen:
+            raise ValueError(
+                f"operation id {endpoint.operation_id!r} of {where} is already "
+                f"{seen[endpoint.operation_id]}'s"
+            )
+        seen[endpoint.operation_id] = where
+        tags[endpoint.tag] = None
         item = paths.setdefault(endpoint.path, PathItem())
         setattr(item, endpoint.method.lower(), _operation(endpoint))
     spec = OpenAPI(
         openapi="3.1.1",
         info=Info(title=title, version=version),
         paths=paths,
+        tags=[Tag(name=name) for name in tags],
         components=Components(
             securitySchemes={
                 "apiKey": SecurityScheme(
@@ -236,12 +260,23 @@ async def healthz(request: Request) -> HttpResponse:
 def service_endpoints(readyz: RouteHandler) -> list[Endpoint]:
     """The endpoints every deployment has, open to callers without a key."""
     return [
-        Endpoint("GET", "/healthz", healthz, "alive", returns=Health, secured=False),
+        Endpoint(
+            "GET",
+            "/healthz",
+            healthz,
+            "alive",
+            operation_id="checkHealth",
+            tag=OPERATIONS,
+            returns=Health,
+            secured=False,
+        ),
         Endpoint(
             "GET",
             "/readyz",
             readyz,
             "database and broker reachable",
+            operation_id="checkReadiness",
+            tag=OPERATIONS,
             returns=Readiness,
             errors=(503,),
             secured=False,

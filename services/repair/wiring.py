@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from services.crud.entities import model_modules
 from services.crud.repair.target import CrudTarget
 from services.crud.settings import CrudSettings
-from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.db import close_db, init_db
 from services.runtime.repair.models import MODELS_MODULE
+from services.runtime.schema.history import CORE_SCHEMA
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.repair.events import StripeEvents
 from services.stripe_sync.repair.objects import StripeObjects
@@ -26,14 +27,13 @@ def repair_models() -> list[str]:
 
 @contextlib.asynccontextmanager
 async def database(url: str, own: bool = True) -> AsyncIterator[None]:
-    """The app's tables and the jobs' own (created when missing); ``own=False``: the caller
-    opened the database already."""
+    """The app's tables and the jobs' own (their migrations must have run); ``own=False``:
+    the caller opened the database already."""
     if not own:
         yield
         return
-    await init_db(url, repair_models())
+    await init_db(url, repair_models(), require=(CORE_SCHEMA,))
     try:
-        await create_missing_tables()
         yield
     finally:
         await close_db()

@@ -31,6 +31,7 @@ from services.runtime.amqp_publishing import (
 from services.runtime.amqp_topology import DEFAULT_QUEUES, DELIVERY_LIMIT, declare_topology
 from services.runtime.bus import Bus, BusError, Delivery, Handler, OutgoingMessage
 from services.runtime.cancel import raise_if_cancelling
+from services.runtime.settings import ConfigError
 from shared.topology import WorkQueue
 
 __all__ = [
@@ -83,7 +84,14 @@ class AmqpBus(Bus):
 
     async def _declare(self, connection: AbstractConnection) -> None:
         channel = await connection.channel()
-        await declare_topology(channel, self._retry_delays_ms, self._queues)
+        try:
+            await declare_topology(channel, self._retry_delays_ms, self._queues)
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            # Retrying cannot help: a queue's arguments only change by deleting it.
+            raise TopologyMismatch(
+                f"the broker holds a queue declared otherwise than this release declares it "
+                f"({_server_text(exc)}): run `twoway doctor` for the fix"
+            ) from None
         await channel.close()
 
     async def connect(self) -> None:
@@ -151,6 +159,15 @@ class AmqpBus(Bus):
         except (BusError, TimeoutError):
             return False
         return self.connected
+
+
+class TopologyMismatch(ConfigError):
+    """A queue exists with other arguments than this release declares."""
+
+
+def _server_text(exc: BaseException) -> str:
+    text = " ".join(str(a) for a in exc.args) or str(exc)
+    return text.removeprefix("PRECONDITION_FAILED - ")
 
 
 async def _setting_up(opening: Awaitable[T]) -> T:

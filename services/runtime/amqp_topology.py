@@ -54,6 +54,35 @@ AT_LEAST_ONCE: dict[str, Any] = {
 }
 
 
+def planned_queues(
+    retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] = DEFAULT_QUEUES
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every queue this release declares, with its arguments, in declaration order."""
+    planned: list[tuple[str, dict[str, Any]]] = [(UNROUTED_QUEUE, {})]
+    for work in queues:
+        planned.append((work.dead_letter, {"x-queue-type": "classic"}))
+        planned.append(
+            (
+                work.name,
+                {
+                    **AT_LEAST_ONCE,
+                    "x-delivery-limit": DELIVERY_LIMIT,
+                    "x-dead-letter-routing-key": work.dead_letter,
+                },
+            )
+        )
+        # Nothing consumes a wait queue: its messages sit out the TTL (which only expires at
+        # the head, hence one queue per delay), then go back to the work queue.
+        planned.extend(
+            (
+                work.retry_queue(delay),
+                {**AT_LEAST_ONCE, "x-message-ttl": delay, "x-dead-letter-routing-key": work.name},
+            )
+            for delay in retry_delays_ms
+        )
+    return planned
+
+
 async def declare_topology(
     channel: AbstractChannel,
     retry_delays_ms: Sequence[int],
@@ -64,43 +93,15 @@ async def declare_topology(
     unrouted = await channel.declare_exchange(
         UNROUTED_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
     )
-    unrouted_queue = await channel.declare_queue(UNROUTED_QUEUE, durable=True)
-    await unrouted_queue.bind(unrouted)
     alt: dict[str, Any] = {"alternate-exchange": UNROUTED_EXCHANGE}
     for name in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
         await channel.declare_exchange(
             name, aio_pika.ExchangeType.TOPIC, durable=True, arguments=alt
         )
+    declared = {}
+    for name, arguments in planned_queues(retry_delays_ms, queues):
+        declared[name] = await channel.declare_queue(name, durable=True, arguments=arguments)
+    await declared[UNROUTED_QUEUE].bind(unrouted)
     for work in queues:
-        await declare_work_queue(channel, work, retry_delays_ms)
-
-
-async def declare_work_queue(
-    channel: AbstractChannel, work: WorkQueue, retry_delays_ms: Sequence[int]
-) -> None:
-    await channel.declare_queue(
-        work.dead_letter, durable=True, arguments={"x-queue-type": "classic"}
-    )
-    queue = await channel.declare_queue(
-        work.name,
-        durable=True,
-        arguments={
-            **AT_LEAST_ONCE,
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-routing-key": work.dead_letter,
-        },
-    )
-    for key in work.binding_keys:
-        await queue.bind(work.exchange, routing_key=key)
-    for delay in retry_delays_ms:
-        # Nothing consumes a wait queue: its messages sit out the TTL (which only expires at
-        # the head, hence one queue per delay), then go back to the work queue.
-        await channel.declare_queue(
-            work.retry_queue(delay),
-            durable=True,
-            arguments={
-                **AT_LEAST_ONCE,
-                "x-message-ttl": delay,
-                "x-dead-letter-routing-key": work.name,
-            },
-        )
+        for key in work.binding_keys:
+            await declared[work.name].bind(work.exchange, routing_key=key)

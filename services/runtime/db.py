@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -20,6 +19,7 @@ from tortoise.exceptions import (
 )
 
 from services.runtime.cancel import raise_if_cancelling
+from services.runtime.schema.startup import require_schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,7 +52,15 @@ def dialect() -> str:
     return str(connections.get("default").capabilities.dialect)
 
 
-async def init_db(url: str, model_modules: Iterable[str], pool_size: int | None = None) -> None:
+async def init_db(
+    url: str,
+    model_modules: Iterable[str],
+    pool_size: int | None = None,
+    *,
+    require: Sequence[str] = (),
+) -> None:
+    """Open the database for ``model_modules``. ``require``: the migration packages whose every
+    migration must have run here (``SchemaBehind`` otherwise, before anything else happens)."""
     await Tortoise.init(
         db_url=with_pool_defaults(url, pool_size),
         modules={"models": list(model_modules)},
@@ -62,15 +70,12 @@ async def init_db(url: str, model_modules: Iterable[str], pool_size: int | None 
         # task than the request handlers, which must still find the connections.
         _enable_global_fallback=True,
     )
-
-
-async def create_missing_tables() -> None:
-    """Create the tables of the models Tortoise was opened with that do not exist yet (safe to
-    run at every start; existing tables are left as they are)."""
-    with warnings.catch_warnings():
-        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a warning.
-        warnings.filterwarnings("ignore", message=".*already exists")
-        await Tortoise.generate_schemas(safe=True)
+    if require:
+        try:
+            await require_schema(require)
+        except BaseException:
+            await Tortoise.close_connections()
+            raise
 
 
 async def close_db() -> None:

@@ -17,6 +17,7 @@ Not emulated: persistence, the quorum queues' delivery limit, ``x-death`` header
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import logging
 from collections import deque
@@ -207,7 +208,12 @@ class MemoryBroker(QueueAdmin):
             tag = next(self._tags)
             delivery = MemoryDelivery(queue.ready.popleft(), consumer, tag)
             consumer.unacked[tag] = delivery
-            task = asyncio.get_running_loop().create_task(_handle(consumer.handler, delivery))
+            # A context of its own, as a broker's delivery would have: the handler must not
+            # inherit the publisher's (an open database transaction among its context
+            # variables would become the handler's, and commit or roll back with it).
+            task = asyncio.get_running_loop().create_task(
+                _handle(consumer.handler, delivery), context=contextvars.Context()
+            )
             consumer.tasks.add(task)
             task.add_done_callback(consumer.tasks.discard)
             task.add_done_callback(_log_failure)

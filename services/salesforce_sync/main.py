@@ -10,12 +10,14 @@ import httpx
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import BudgetSpec, LaneBudget, open_budget
 from services.runtime.bus import Bus
-from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.db import close_db, init_db
 from services.runtime.metrics import serve_metrics
+from services.runtime.outbound import WORKER_MODELS
+from services.runtime.outbound.adoption import Adoption, announcer
 from services.runtime.outbound.handler import OutboundHandler
 from services.runtime.outbound.results import Reporter
+from services.runtime.schema.history import CORE_SCHEMA
 from services.runtime.worker import Worker
-from services.salesforce_sync.models import MODELS_MODULE, SalesforceLink
 from services.salesforce_sync.salesforce import SALESFORCE_RESOURCES
 from services.salesforce_sync.salesforce.client import SalesforceClient
 from services.salesforce_sync.settings import SalesforceSyncSettings
@@ -23,6 +25,9 @@ from shared.kinds import Provider
 from shared.topology import SALESFORCE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
+
+# The schema this worker needs: the core tables (the daily budget's among them) and its own.
+SCHEMA = (CORE_SCHEMA, "services.salesforce_sync.migrations")
 
 BUDGET_NAME = "salesforce"
 HOLD_MARGIN_S = 1.0
@@ -56,7 +61,9 @@ async def main(
     http = httpx.AsyncClient(timeout=settings.timeout_s)
     client = SalesforceClient(settings, http, budget)
     resources = {kind: make(client) for kind, make in SALESFORCE_RESOURCES.items()}
-    handler = OutboundHandler(Provider.SALESFORCE, SalesforceLink, resources, Reporter(bus))
+    handler = OutboundHandler(
+        Provider.SALESFORCE, resources, Reporter(bus), Adoption(Provider.SALESFORCE, announcer(bus))
+    )
     worker = Worker(
         bus,
         SALESFORCE_SYNC_QUEUE,
@@ -67,11 +74,12 @@ async def main(
     )
     if own_database:
         await init_db(
-            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
+            settings.database_url.get_secret_value(),
+            list(WORKER_MODELS),
+            settings.db_pool_size,
+            require=SCHEMA,
         )
     try:
-        if own_database:
-            await create_missing_tables()
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(budget)
             log.info(

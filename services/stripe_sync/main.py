@@ -8,12 +8,14 @@ import logging
 from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
-from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.db import close_db, init_db
 from services.runtime.metrics import serve_metrics
+from services.runtime.outbound import WORKER_MODELS
+from services.runtime.outbound.adoption import Adoption, announcer
 from services.runtime.outbound.handler import OutboundHandler
 from services.runtime.outbound.results import Reporter
+from services.runtime.schema.history import CORE_SCHEMA
 from services.runtime.worker import Worker
-from services.stripe_sync.models import MODELS_MODULE, StripeLink
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.settings import StripeSyncSettings
 from services.stripe_sync.stripe import STRIPE_RESOURCES
@@ -23,6 +25,9 @@ from shared.kinds import Provider
 from shared.topology import STRIPE_SYNC_QUEUE
 
 log = logging.getLogger(__name__)
+
+# The schema this worker needs: the core tables (the rate budget's among them) and its own.
+SCHEMA = (CORE_SCHEMA, "services.stripe_sync.migrations")
 
 
 async def main(
@@ -51,7 +56,8 @@ async def main(
     )
     caller = Caller(budget)
     resources = {kind: make(client, caller) for kind, make in STRIPE_RESOURCES.items()}
-    handler = OutboundHandler(Provider.STRIPE, StripeLink, resources, Reporter(bus))
+    adoption = Adoption(Provider.STRIPE, announcer(bus), link_by_match=settings.link_by_email)
+    handler = OutboundHandler(Provider.STRIPE, resources, Reporter(bus), adoption)
     worker = Worker(
         bus,
         STRIPE_SYNC_QUEUE,
@@ -62,11 +68,12 @@ async def main(
     )
     if own_database:
         await init_db(
-            settings.database_url.get_secret_value(), [MODELS_MODULE], settings.db_pool_size
+            settings.database_url.get_secret_value(),
+            list(WORKER_MODELS),
+            settings.db_pool_size,
+            require=SCHEMA,
         )
     try:
-        if own_database:
-            await create_missing_tables()
         async with contextlib.AsyncExitStack() as stack:
             if own_budget:
                 await stack.enter_async_context(budget)

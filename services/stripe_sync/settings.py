@@ -41,6 +41,12 @@ class StripeSyncSettings(ServiceSettings):
     """Each request in flight holds its entity's row lock, so a connection: at 100 req/s and
     ~300 ms per Stripe answer, 30 or more. A ``maxsize`` in the database URL wins."""
     metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    link_by_email: bool = Field(
+        default=False, validation_alias=AliasChoices("TWOWAY_STRIPE_LINK_BY_EMAIL")
+    )
+    """A create links the entity to the one Stripe object with its match key (a customer's
+    email) that no entity holds, instead of creating another (as it always does while
+    ``twoway reconcile stripe`` runs)."""
 
     @property
     def rate_limit(self) -> int:

@@ -14,4 +14,4 @@ def case(request: pytest.FixtureRequest) -> KindCase:
 
 
 # Every service running, as the end-to-end tests have them.
-from tests.e2e.conftest import db, system  # noqa: E402, F401
+from tests.e2e.conftest import db, sync_settings, system  # noqa: E402, F401

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.crud.links.models import ExternalLink
+from services.runtime.links.models import ExternalLink
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.kinds import EntityKind
 from shared.topology import WORK_QUEUES

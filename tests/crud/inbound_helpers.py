@@ -10,7 +10,7 @@ from typing import Any
 from tortoise import connections
 
 from services.crud.customers.models import Customer
-from services.crud.links.models import ExternalLink
+from services.runtime.links.models import ExternalLink
 from shared.commands import Delete, Upsert
 from shared.kinds import EntityKind, Provider
 

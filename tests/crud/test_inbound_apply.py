@@ -9,8 +9,8 @@ import pytest
 from services.crud.customers.models import Customer
 from services.crud.customers.slice import SLICE as CUSTOMERS
 from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepresentable
-from services.crud.links.models import ExternalLink
 from services.crud.records import EntityService
+from services.runtime.links.models import ExternalLink
 from tests.crud.inbound_helpers import delete, inbox_outcomes, linked, outbox, upsert
 
 pytestmark = [pytest.mark.mariadb]

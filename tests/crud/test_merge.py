@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from services.crud.sync.clock import FieldClock
 from services.crud.sync.merge import LocalSide, Observation, merge
 from services.crud.sync.rules import ConflictRule
-from services.crud.sync.shadow import Shadow
+from services.runtime.links.shadow import Shadow
 
 T = 1_800_000_000.0
 

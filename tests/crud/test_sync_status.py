@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.crud.links.models import ExternalLink
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
+from services.runtime.links.models import ExternalLink
 from shared.events import SyncResultEvent, dump_event, event_routing_key
 from shared.kinds import EntityKind, Provider
 from shared.topology import EVENTS_EXCHANGE, SYNC_RESULTS_QUEUE

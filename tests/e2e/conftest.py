@@ -18,13 +18,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.crud.app import Roles
-from services.crud.entities import model_modules
 from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
+from services.migrate import all_model_modules
 from services.runtime.db import close_db, init_db
-from services.salesforce_sync.models import MODELS_MODULE as SALESFORCE_MODELS
 from services.stripe_sync.main import main as stripe_sync_main
-from services.stripe_sync.models import MODELS_MODULE
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.topology import WorkQueue, work_queues
 from tests.conftest import (
@@ -44,8 +42,7 @@ DEFAULT_WORK_QUEUES = work_queues()
 @pytest.fixture
 async def db(settings: CrudSettings) -> AsyncIterator[None]:
     """Every service's tables, all empty, on one pool (the services share it in this process)."""
-    modules = [*model_modules(), MODELS_MODULE, SALESFORCE_MODELS]
-    await init_db(settings.database_url.get_secret_value(), modules)
+    await init_db(settings.database_url.get_secret_value(), all_model_modules())
     await truncate_all()
     try:
         yield
@@ -161,16 +158,8 @@ class System:
 
 
 @pytest.fixture
-async def system(
-    settings: CrudSettings,
-    db: None,
-    broker: Broker,
-    gateway: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
-) -> AsyncIterator[System]:
-    """CRUD with every role, the gateway, the stripe_sync worker and localstripe's webhooks."""
-    await fake_stripe.register_webhook(webhook_url(gateway), WEBHOOK_SECRET)
-    sync_settings = StripeSyncSettings(
+def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSyncSettings:
+    return StripeSyncSettings(
         database_url=settings.database_url,
         amqp_url=settings.amqp_url,
         stripe_api_key=API_KEY,
@@ -178,6 +167,19 @@ async def system(
         stripe_timeout_s=2.0,
         retry_delays_ms=settings.retry_delays_ms,
     )
+
+
+@pytest.fixture
+async def system(
+    settings: CrudSettings,
+    db: None,
+    broker: Broker,
+    gateway: httpx.AsyncClient,
+    fake_stripe: FakeStripe,
+    sync_settings: StripeSyncSettings,
+) -> AsyncIterator[System]:
+    """CRUD with every role, the gateway, the stripe_sync worker and localstripe's webhooks."""
+    await fake_stripe.register_webhook(webhook_url(gateway), WEBHOOK_SECRET)
     roles = Roles(own_database=False, inbound=True, sync_results=True)
     async with crud_with(settings, roles) as api:
         worker = asyncio.create_task(stripe_sync_main(sync_settings, own_database=False))

@@ -18,7 +18,15 @@ localstripe (GPL) is only ever loaded here, in the test process. In front of it 
   updates, ``data.previous_attributes`` (the changed attributes' prior values; metadata key by
   key). Off, the events are localstripe's own;
 - ``hold()`` / ``release()``: requests carrying a twoway Idempotency-Key wait until released,
-  as a slow Stripe answer would keep them (the dashboard's own requests go through).
+  as a slow Stripe answer would keep them (the dashboard's own requests go through);
+- Search (``GET /v1/customers/search``, ``/v1/products/search``), which localstripe lacks, as
+  Stripe documents it for the clauses twoway uses (``field:'value'``,
+  ``metadata['key']:'value'``, joined by ``AND``), with its lag: an object written less than
+  ``search_lag_s`` ago is not found yet (Stripe: "up to a minute");
+- ``forget_idempotency_keys()``: what Stripe does to a key after 24 hours;
+- ``hold_listings()`` / ``release_listings()``: whole listings (``GET /v1/customers`` and
+  ``/v1/products`` without a filter: what reconcile reads) wait until released, so a test can
+  act while a reconcile run is under way.
 """
 
 from __future__ import annotations
@@ -156,6 +164,10 @@ class FakeStripe:
         self.captured_keys: list[str | None] = []
         self.deliveries: list[httpx.Response | BaseException] = []
         self._idem: dict[str, tuple[int, bytes, str]] = {}
+        self.search_lag_s = 0.0
+        self._listings_held: asyncio.Event | None = None
+        self.listings_holding = 0
+        self._written: dict[str, float] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -189,6 +201,9 @@ class FakeStripe:
             ]
         )
         app.on_response_prepare.append(server.add_cors_headers)
+        # Before localstripe's routes, whose ``/v1/customers/{id}`` would take "search" for an id.
+        for name in ("customer", "product"):
+            app.router.add_get(f"/v1/{name}s/search", self._search_handler(name))
         for route in server.app.router.routes():
             if route.method == "HEAD":
                 continue
@@ -329,12 +344,35 @@ class FakeStripe:
                 raise AssertionError(f"{self.holding} requests held, not {count}")
             await asyncio.sleep(0.01)
 
+    def hold_listings(self) -> None:
+        if self._listings_held is None:
+            self._listings_held = asyncio.Event()
+
+    def release_listings(self) -> None:
+        if self._listings_held is not None:
+            self._listings_held.set()
+            self._listings_held = None
+
+    def _whole_listing(self, request: web.Request) -> bool:
+        return (
+            request.method == "GET"
+            and request.path in ("/v1/customers", "/v1/products")
+            and "email" not in request.query
+        )
+
     # --- middlewares -------------------------------------------------------------------------
     @web.middleware
     async def _hold_mw(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key") or ""
+        listings = self._listings_held
+        if listings is not None and self._whole_listing(request):
+            self.listings_holding += 1
+            try:
+                await listings.wait()
+            finally:
+                self.listings_holding -= 1
         gate = self._held
         if gate is not None and key.startswith("twoway-"):
             self.holding += 1
@@ -358,6 +396,10 @@ class FakeStripe:
         try:
             response = await handler(request)
             status = response.status
+            if request.method == "POST" and status < 300 and isinstance(response, web.Response):
+                written = json.loads(bytes(response.body or b"{}"))  # type: ignore[arg-type]
+                if isinstance(written, dict) and isinstance(written.get("id"), str):
+                    self._written[written["id"]] = time.monotonic()
             return response
         finally:
             if request.path.startswith("/v1/"):
@@ -459,6 +501,46 @@ class FakeStripe:
             )
         return response
 
+    # --- Search ------------------------------------------------------------------------------
+    def _search_handler(
+        self, name: str
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def search(request: web.Request) -> web.StreamResponse:
+            from localstripe.resources import store
+
+            try:
+                clauses = _search_clauses(request.query.get("query", ""))
+            except ValueError as exc:
+                body = {"error": {"type": "invalid_request_error", "message": str(exc)}}
+                return web.json_response(body, status=400)
+            now = time.monotonic()
+            found = []
+            for key, obj in list(store.items()):
+                if not key.startswith(f"{name}:"):
+                    continue
+                written = self._written.get(obj.id, 0.0)
+                if now - written < self.search_lag_s:
+                    continue
+                exported = obj._export()
+                if all(_clause_holds(exported, path, value) for path, value in clauses):
+                    found.append(exported)
+            limit = int(request.query.get("limit", "10"))
+            return web.json_response(
+                {
+                    "object": "search_result",
+                    "url": f"/v1/{name}s/search",
+                    "has_more": len(found) > limit,
+                    "next_page": None,
+                    "data": found[:limit],
+                }
+            )
+
+        return search
+
+    def forget_idempotency_keys(self) -> None:
+        """Stripe keeps a key for 24 hours; then a request with it runs anew."""
+        self._idem.clear()
+
     # --- helpers for assertions --------------------------------------------------------------
     def api_calls(self, method: str | None = None, prefix: str = "/v1/customers") -> list[Call]:
         return [
@@ -475,3 +557,27 @@ class FakeStripe:
                 start += 1
             best = max(best, end - start + 1)
         return best
+
+
+def _search_clauses(query: str) -> list[tuple[tuple[str, ...], str]]:
+    """``email:'a@b.c' AND metadata['twoway_id']:'x'`` -> [(("email",), "a@b.c"), ...]."""
+    clauses = []
+    for part in (p.strip() for p in query.split(" AND ")):
+        field, sep, quoted = part.partition(":")
+        if not sep or len(quoted) < 2 or quoted[0] != "'" or quoted[-1] != "'":
+            raise ValueError(f"unsupported search clause: {part!r}")
+        if field.startswith("metadata[") and field.endswith("]"):
+            path: tuple[str, ...] = ("metadata", field[len("metadata[") : -1].strip("'\""))
+        else:
+            path = (field,)
+        clauses.append((path, quoted[1:-1]))
+    return clauses
+
+
+def _clause_holds(obj: dict[str, Any], path: tuple[str, ...], value: str) -> bool:
+    current: Any = obj
+    for step in path:
+        if not isinstance(current, dict):
+            return False
+        current = current.get(step)
+    return bool(current == value)

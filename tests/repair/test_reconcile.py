@@ -19,9 +19,9 @@ import pytest
 
 from services.crud.customers.models import Customer
 from services.crud.inbound.models import InboxEntry
-from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
+from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
 from services.stripe_sync.settings import StripeSyncSettings
 from tests.fakes.stripe_fake import FakeStripe

@@ -108,7 +108,7 @@ def test_the_raw_password_connects_and_no_output_shows_it(
     url = f"mysql://{database_user}:{PASSWORD}@{DB_HOST}:3306/{DB_NAME}"
     done = twoway("migrate", database_url=url)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "api_keys" in done.stdout
+    assert "schema up to date" in done.stdout  # it connected, with the raw password
     assert_hidden(done.stdout + done.stderr)
 
     refused = twoway("apikey", "list", database_url=url.replace("Vp5", "Vp6"))

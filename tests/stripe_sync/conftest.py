@@ -17,9 +17,9 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.budget import LaneBudget
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.bus import OutgoingMessage
-from services.runtime.db import close_db, create_missing_tables, init_db
+from services.runtime.db import close_db, init_db
+from services.runtime.links.models import ExternalLink
 from services.stripe_sync.main import main
-from services.stripe_sync.models import StripeLink
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.entities.customer import CustomerData
 from shared.events import EntityEvent, dump_event, event_routing_key
@@ -35,7 +35,6 @@ async def db(settings: CrudSettings) -> AsyncIterator[None]:
     """The CRUD tables, the worker's own table and the rate budgets, all empty (one pool, as
     in one database): no worker of an earlier test (say, one killed) shares the budget."""
     await init_db(settings.database_url.get_secret_value(), all_model_modules())
-    await create_missing_tables()
     await truncate_all()
     for table in BUDGET_TABLES:  # `twoway migrate` made them for the session
         await connections.get("default").execute_script(f"DELETE FROM `{table}`")
@@ -194,5 +193,7 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         await asyncio.sleep(interval)
 
 
-async def link_of(entity_id: str) -> StripeLink | None:
-    return await StripeLink.get_or_none(entity="customer", entity_id=entity_id)
+async def link_of(entity_id: str) -> ExternalLink | None:
+    return await ExternalLink.get_or_none(
+        entity="customer", entity_id=entity_id, provider="stripe"
+    )

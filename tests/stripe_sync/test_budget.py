@@ -34,7 +34,7 @@ GRANTS = "twoway_budget_grants_total"
 async def synced(*entity_ids: str) -> bool:
     for entity_id in entity_ids:
         link = await link_of(entity_id)
-        if link is None or link.version < 1:
+        if link is None or link.handled_version < 1:
             return False
     return True
 

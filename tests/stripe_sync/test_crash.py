@@ -66,18 +66,18 @@ async def test_worker_killed_after_stripe_answered_and_before_ack_creates_one_cu
         process.send_signal(signal.SIGKILL)
         await process.wait()
     before = await link_of("c1")
-    assert before is None or before.version == 0  # it died before committing the version
+    assert before is None or before.handled_version == 0  # it died before committing the version
 
     workers.start()
 
     async def applied() -> bool:
         link = await link_of("c1")
-        return link is not None and link.version == 1
+        return link is not None and link.handled_version == 1
 
     await eventually(applied)
     (customer,) = by_local_id()["c1"]
     link = await link_of("c1")
-    assert link is not None and link.external_id == customer.id and link.version == 1
+    assert link is not None and link.external_id == customer.id and link.handled_version == 1
     await eventually(lambda: fake_stripe.api_calls("POST")[1:])
     first, second = fake_stripe.api_calls("POST")
     assert first.idempotency_key == second.idempotency_key

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe
 
 async def synced(entity_id: str, version: int) -> bool:
     link = await link_of(entity_id)
-    return link is not None and link.version >= version
+    return link is not None and link.handled_version >= version
 
 
 async def test_create_update_delete_reach_stripe(

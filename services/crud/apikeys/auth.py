@@ -4,7 +4,7 @@ An ASGI middleware, so every route of every entity slice is behind it without as
 
 | request                                   | answer |
 |-------------------------------------------|--------|
-| an open path (``/healthz``, ``/readyz``)  | passed on, no key needed |
+| an open path (``/healthz``, ``/readyz``, ``/openapi.json``) | passed on, no key needed |
 | no key, a malformed header, an unknown or revoked key | 401 ``unauthorized`` |
 | a ``read`` key on a method that writes    | 403 ``insufficient_scope`` |
 | the database cannot be asked              | 503 ``unavailable`` + ``Retry-After`` |
@@ -24,7 +24,9 @@ from services.crud.http import database_unavailable, error_response, unavailable
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# The OpenAPI document holds no data and nothing a deployment configures (it says what the
+# public source code says), and client generators and API browsers fetch it without a key.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

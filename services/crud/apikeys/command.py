@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from tortoise.exceptions import OperationalError
-
 from services.crud.apikeys import service
 from services.crud.apikeys.models import ApiKey
 from services.crud.apikeys.service import Scope
 from services.runtime.db import close_db, init_db
-from services.runtime.settings import ConfigError, ServiceSettings
+from services.runtime.schema.history import CORE_SCHEMA
+from services.runtime.settings import ServiceSettings
 
 MODELS_MODULE = "services.crud.apikeys.models"
 
@@ -64,12 +63,10 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def main(
     settings: ServiceSettings, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
-    await init_db(settings.database_url.get_secret_value(), [MODELS_MODULE])
+    await init_db(
+        settings.database_url.get_secret_value(), [MODELS_MODULE], require=(CORE_SCHEMA,)
+    )
     try:
         return await run(args, out, err)
-    except OperationalError as exc:
-        if "api_keys" in str(exc) and "exist" in str(exc):
-            raise ConfigError("the api_keys table does not exist: run `twoway migrate`") from None
-        raise
     finally:
         await close_db()

@@ -34,16 +34,16 @@ from tortoise.transactions import in_transaction
 from services.crud import records
 from services.crud.entities import ENTITIES
 from services.crud.inbound.models import InboxEntry
-from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
 from services.crud.slices import EntitySlice
 from services.crud.sync.clock import FieldClock
 from services.crud.sync.conflicts import record_conflicts
 from services.crud.sync.merge import LocalSide, Merge, Observation, merge
 from services.crud.sync.rules import ConflictRules
-from services.crud.sync.shadow import Shadow
 from services.crud.synced import SyncedModel
 from services.runtime.db import retry_transient
+from services.runtime.links.models import ExternalLink
+from services.runtime.links.shadow import Shadow
 from shared.commands import Delete, Upsert
 from shared.events import EntityEvent, parse_event
 from shared.fields import flatten

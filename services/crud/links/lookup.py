@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from services.crud.links.models import ExternalLink
+from services.runtime.links.models import ExternalLink
 from shared.kinds import EntityKind, Provider
 
 

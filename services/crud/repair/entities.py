@@ -10,9 +10,9 @@ from tortoise.expressions import Q, Subquery
 
 from services.crud import records
 from services.crud.entities import ENTITIES
-from services.crud.links.models import ExternalLink
 from services.crud.outbox.writer import append
 from services.crud.sync.clock import FieldClock
+from services.runtime.links.models import ExternalLink
 from services.runtime.repair.target import Local
 from shared.fields import Flat
 from shared.kinds import APP, Action, EntityKind, Provider

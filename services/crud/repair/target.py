@@ -17,11 +17,11 @@ from tortoise.transactions import in_transaction
 
 from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepresentable
 from services.crud.inbound.models import InboxEntry
-from services.crud.links.models import ExternalLink
 from services.crud.outbox.models import OutboxEvent
 from services.crud.repair import entities
 from services.crud.sync.rules import ConflictRules
-from services.crud.sync.shadow import Shadow
+from services.runtime.links.models import ExternalLink
+from services.runtime.links.shadow import Shadow
 from services.runtime.repair.source import Observed
 from services.runtime.repair.target import Difference, Local, Look, Result, Verdict
 from shared.commands import Upsert

@@ -116,6 +116,8 @@ endpoints = [
         "/conflicts",
         list_conflicts,
         "conflicts resolved between the app and a provider, newest first",
+        operation_id="listConflicts",
+        tag="conflicts",
         returns=schemas.ConflictPage,
         query=schemas.ConflictQuery,
         errors=(422,),

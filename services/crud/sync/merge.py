@@ -30,7 +30,7 @@ from pydantic import JsonValue
 
 from services.crud.sync.clock import FieldClock
 from services.crud.sync.rules import ConflictRule, Winner, app_later
-from services.crud.sync.shadow import Known, Shadow
+from services.runtime.links.shadow import Known, Shadow
 
 
 @dataclass(frozen=True)

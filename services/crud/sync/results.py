@@ -20,9 +20,9 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services.crud.links.models import ExternalLink
-from services.crud.sync.shadow import Shadow
 from services.runtime.db import retry_transient
+from services.runtime.links.models import ExternalLink
+from services.runtime.links.shadow import Shadow
 from shared.events import SyncResultEvent
 
 

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from tortoise import connections
 
-from services.crud.links.models import ExternalLink
 from services.runtime.db import dialect
+from services.runtime.links.models import ExternalLink
 from shared.kinds import EntityKind, Provider
 
 SyncStatus = Literal["pending", "synced", "failed"]

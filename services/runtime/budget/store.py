@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import aiomysql
 import pymysql
 
-from services.runtime.budget.schema import BUDGETS, MEMBERS, SCHEMA, SLOTS
+from services.runtime.budget.schema import BUDGETS, MEMBERS, SLOTS
 
 _INSERT_CHUNK = 1000
 # A lease takes the rows free the longest (``ORDER BY free_at LIMIT n``). Left to itself,
@@ -161,19 +161,12 @@ class SlotStore:
         return out
 
     async def ensure(self, capacity: int, window_s: float) -> None:
-        """Create the tables and this budget's rows (safe to run every start, concurrently).
+        """Create this budget's rows (safe to run every start, concurrently); the tables come
+        from ``twoway migrate``.
 
         The last process to start sets the capacity: rows past it are never leased again.
         """
         name = self._budget
-        # MySQL answers CREATE TABLE IF NOT EXISTS on an existing table with a note, which the
-        # driver raises as a Warning. Notes are turned off on this connection (its own) rather
-        # than filtered with ``warnings.catch_warnings``, whose global state another budget
-        # starting in the same process would change under it between two awaits.
-        await self._run("SET SESSION sql_notes = 0", (), 1)
-        for statement in SCHEMA:
-            await self._run(statement, (), 1)
-        await self._run("SET SESSION sql_notes = 1", (), 1)
         (rows,) = await self._run(f"SELECT COUNT(*) FROM {SLOTS} WHERE budget = %s", (name,), 1)
         for first in range(int(rows[0][0]), capacity, _INSERT_CHUNK):
             slots = range(first, min(capacity, first + _INSERT_CHUNK))

@@ -17,9 +17,9 @@ import stripe
 
 from services.runtime.errors import Permanent
 from services.runtime.repair.source import Command, CursorExpired, EventPage
-from services.stripe_sync.repair.reads import list_page
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
+from services.stripe_sync.stripe.reads import list_page
 from shared.kinds import Provider
 from shared.stripe_normalize import HANDLED_TYPES, MalformedObject, commands_of
 

@@ -10,8 +10,8 @@ from typing import Any
 import stripe
 
 from services.runtime.repair.source import Observed, Page
-from services.stripe_sync.repair.reads import list_page
 from services.stripe_sync.stripe.calls import Caller
+from services.stripe_sync.stripe.reads import list_page
 from shared.entities import KINDS
 from shared.kinds import EntityKind, Provider
 from shared.stripe_normalize import MalformedObject, object_name, observed

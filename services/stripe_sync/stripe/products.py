@@ -11,6 +11,7 @@ import stripe
 
 from services.stripe_sync.stripe.errors import is_missing
 from services.stripe_sync.stripe.resource import StripeResource
+from shared.kinds import EntityKind
 
 ARCHIVED = "archived at Stripe instead of deleted: it has prices, which Stripe keeps"
 
@@ -22,6 +23,7 @@ def has_prices(exc: stripe.StripeError) -> bool:
 
 class StripeProducts(StripeResource):
     name = "products"
+    kind = EntityKind.PRODUCT
 
     async def delete(self, external_id: str, key: str) -> str | None:
         async def request() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import stripe
 
+from services.runtime.budget import Lane
 from services.stripe_sync.stripe.calls import Caller
 
 
@@ -28,11 +29,14 @@ class Listing:
 
 
 async def list_page(
-    call: Caller, operation: str, request: Callable[[], Awaitable[stripe.ListObject[Any]]]
+    call: Caller,
+    operation: str,
+    request: Callable[[], Awaitable[stripe.ListObject[Any]]],
+    lane: Lane = "bulk",
 ) -> Listing:
     sent = time.monotonic()
     wall = datetime.now(UTC)
-    answer = await call(operation, request, lane="bulk")
+    answer = await call(operation, request, lane=lane)
     round_trip = time.monotonic() - sent
     at, resolution = wall, round_trip
     response = getattr(answer, "last_response", None)

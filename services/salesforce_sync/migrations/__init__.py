@@ -1,0 +1,3 @@
+"""The Salesforce worker's own tables' schema history."""
+
+APP = "salesforce"

@@ -1,0 +1,3 @@
+"""The Stripe worker's own tables' schema history."""
+
+APP = "stripe"
