@@ -71,14 +71,11 @@ async def record_result(result: SyncResultEvent) -> None:
                 **key, status="pending", shadow={}, updated_at=datetime.now(UTC)
             )
 
-    # An entity's first result finds no row. The row is made first, apart (an insert that a
-    # concurrent one may already have made), and only then locked: inserting it inside the
-    # transaction, after a locking read of the missing row, deadlocked against the first
-    # results of neighbouring entities (both reads hold the gap that both inserts need). A
-    # result that created the object at the provider is most likely the first: its row is made
-    # before looking.
-    if result.created:
-        await retry_transient(make_row)
+    # The provider's worker makes the row before it writes; should it still be missing, it is
+    # made here apart (an insert that a concurrent one may already have made) and only then
+    # locked: inserting it inside the transaction, after a locking read of the missing row,
+    # deadlocks against neighbouring entities doing the same (both reads hold the gap that
+    # both inserts need).
     if await retry_transient(tx):
         return
     await retry_transient(make_row)
