@@ -33,7 +33,8 @@ from tests.conftest import (
     truncate_all,
 )
 from tests.fakes.salesforce_fake import SalesforceFake
-from tests.fakes.stripe_fake import API_KEY, FakeStripe
+from tests.fakes.stripe_fake import FakeStripe
+from tests.stripe_sync.conftest import sync_settings  # noqa: F401  (the worker's, on the fake)
 from tests.webhook_gateway.events import webhook_url
 
 DEFAULT_WORK_QUEUES = work_queues()
@@ -158,25 +159,13 @@ class System:
 
 
 @pytest.fixture
-def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSyncSettings:
-    return StripeSyncSettings(
-        database_url=settings.database_url,
-        amqp_url=settings.amqp_url,
-        stripe_api_key=API_KEY,
-        stripe_api_base=fake_stripe.url,
-        stripe_timeout_s=2.0,
-        retry_delays_ms=settings.retry_delays_ms,
-    )
-
-
-@pytest.fixture
 async def system(
     settings: CrudSettings,
     db: None,
     broker: Broker,
     gateway: httpx.AsyncClient,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSyncSettings,  # noqa: F811  (the fixture imported above)
 ) -> AsyncIterator[System]:
     """CRUD with every role, the gateway, the stripe_sync worker and localstripe's webhooks."""
     await fake_stripe.register_webhook(webhook_url(gateway), WEBHOOK_SECRET)

@@ -27,6 +27,18 @@ T0 = "2026-11-20 10:00:00.000000"
 T1 = "2026-11-20 10:05:00.000000"
 
 
+# Both releases held the same customers, each in its own formats: c1 synced and changed since
+# (its third version not sent yet), c2 new (its create not published yet), c3 made in Stripe.
+CUSTOMERS: dict[str, dict[str, Any]] = {
+    "c1": {"name": "Ada King", "email": "ada@example.com", "phone": None,
+           "metadata": {"plan": "pro"}, "version": 3},
+    "c2": {"name": "Bo Diddley", "email": "bo@example.com", "phone": "+1 555 0100",
+           "metadata": {}, "version": 1},
+    "c3": {"name": "Cy Young", "email": "cy@example.com", "phone": None,
+           "metadata": {}, "version": 1},
+}
+
+
 @dataclass
 class Filled:
     """What the test checks after the upgrade."""
@@ -143,14 +155,7 @@ async def stripe_side(client: stripe.StripeClient) -> dict[str, str]:
 def fill_5f874e2(conn: pymysql.Connection[Any], ids: dict[str, str]) -> Filled:
     """Three customers: c1 synced and changed since (v3 not sent yet), c2 new (its create not
     published yet), c3 made in Stripe (the worker knew it only as ``from_provider``)."""
-    customers = {
-        "c1": {"name": "Ada King", "email": "ada@example.com", "phone": None,
-               "metadata": {"plan": "pro"}, "version": 3},
-        "c2": {"name": "Bo Diddley", "email": "bo@example.com", "phone": "+1 555 0100",
-               "metadata": {}, "version": 1},
-        "c3": {"name": "Cy Young", "email": "cy@example.com", "phone": None,
-               "metadata": {}, "version": 1},
-    }
+    customers = CUSTOMERS
     with conn.cursor() as cur:
         _customers(cur, customers, clock=False)
         for cid, status, version in (("c1", "synced", 2), ("c3", "synced", 1)):
@@ -195,14 +200,7 @@ def fill_5f874e2(conn: pymysql.Connection[Any], ids: dict[str, str]) -> Filled:
 def fill_3bc598a(conn: pymysql.Connection[Any], ids: dict[str, str], prod: str) -> Filled:
     """Everything 5f874e2 held, in 3bc598a's formats, plus a product, links to both providers
     with shadows, an API key, a conflict and the rate budget's rows."""
-    customers = {
-        "c1": {"name": "Ada King", "email": "ada@example.com", "phone": None,
-               "metadata": {"plan": "pro"}, "version": 3},
-        "c2": {"name": "Bo Diddley", "email": "bo@example.com", "phone": "+1 555 0100",
-               "metadata": {}, "version": 1},
-        "c3": {"name": "Cy Young", "email": "cy@example.com", "phone": None,
-               "metadata": {}, "version": 1},
-    }
+    customers = CUSTOMERS
     shadow = {"paths": {"email": ["ada@example.com", 2, 0.0, 0.0, False, 0, [], []],
                         "name": ["Ada Lovelace", 2, 0.0, 0.0, False, 0, [], []]},
               "seen": 0.0}
