@@ -15,3 +15,18 @@ def raise_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError()
+
+
+async def nap(event: asyncio.Event, seconds: float | None) -> bool:
+    """Wait until ``event`` is set or ``seconds`` pass (None: no limit); whether it was set.
+
+    ``asyncio.wait_for`` on Python 3.11 swallows a cancellation that arrives in the same loop
+    turn as the event (it returns the result of the finished wait instead): a loop napping that
+    way can miss its stop and hang whoever awaits it. ``asyncio.timeout`` keeps it.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from services.crud.outbox.models import OutboxEvent
+from services.runtime.cancel import nap
 from shared.events import EntityEvent, SyncResultEvent, dump_event, event_routing_key
 
 
@@ -23,8 +23,7 @@ class OutboxSignal:
         self._event.set()
 
     async def wait(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+        await nap(self._event, timeout)
         self._event.clear()
 
 

@@ -23,6 +23,7 @@ import httpx
 
 from services.dev.fake_salesforce import ids, soap
 from services.dev.fake_salesforce.config import API_VERSION, FakeConfig
+from services.runtime.cancel import nap
 
 Render = Callable[[str], Mapping[str, str | None] | None]
 """A Contact's outbound fields by its Id (None: it is gone)."""
@@ -92,11 +93,7 @@ class Outbound:
 
     async def settled(self, timeout: float) -> bool:
         """Wait until no notification is pending or in flight; whether that happened."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await nap(self._idle, timeout)
 
     async def _until(self, ready: Callable[[], bool]) -> None:
         while not ready():

@@ -8,7 +8,6 @@ task, live lane first, and only while the window has room, the pacing allows and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import heapq
 import time
@@ -16,6 +15,7 @@ import time
 from services.runtime.budget.base import BudgetSpec, Clock, Grant, Lane, LaneBudget, seen_by
 from services.runtime.budget.pacing import Pacer
 from services.runtime.budget.waiters import Waiters
+from services.runtime.cancel import nap
 from services.runtime.metrics import BUDGET_BUSY
 
 
@@ -99,8 +99,7 @@ class LocalBudget(LaneBudget):
                 self._waiters.grant(functools.partial(self._take, now))
                 continue
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), delay)
+            await nap(self._changed, delay)
 
     def record(self, grant: Grant) -> None:
         """Count a request let through elsewhere (the shared budget's slots)."""

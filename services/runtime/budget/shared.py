@@ -59,6 +59,7 @@ from services.runtime.budget.store import (
     StoreUnavailable,
 )
 from services.runtime.budget.waiters import Waiters
+from services.runtime.cancel import nap
 from services.runtime.errors import Retryable
 from services.runtime.metrics import (
     BUDGET_BUSY,
@@ -230,8 +231,7 @@ class SharedBudget(LaneBudget):
                 log.exception("rate budget %s failed; using the local share", self.spec.name)
                 self._store.disconnect()
                 self._fall_back("internal error")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            await nap(self._wake, delay)
 
     def _exchange(self, now: float, lease: bool = True) -> Exchange:
         """This turn's round trip; the pending answers and pause move into it."""
