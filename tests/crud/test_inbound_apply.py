@@ -190,3 +190,37 @@ async def test_a_stripe_change_back_to_an_old_value_is_applied(db: None) -> None
     assert await apply(upsert(3, local_id=local.id, name="A")) is Outcome.APPLIED
     customer = await Customer.get(id=local.id)
     assert (customer.name, customer.version) == ("A", 4)
+
+
+async def test_a_first_link_sends_the_values_only_the_app_holds(db: None) -> None:
+    """Linking by email an app customer with a phone and metadata to a Stripe customer with
+    neither: the app's values go to Stripe (one event that re-sends them), the merged name
+    stays, and once Stripe holds them both sides agree."""
+    local = await service().create(
+        {"name": "Ada", "email": "ada@example.com", "phone": "+44 1", "metadata": {"tier": "gold"}}
+    )
+    assert await apply(upsert(name="Ada L.")) is Outcome.APPLIED
+    customer = await linked()
+    assert customer is not None and customer.id == local.id
+    assert (customer.name, customer.phone, customer.metadata) == (
+        "Ada L.",
+        "+44 1",
+        {"tier": "gold"},
+    )
+    last = json.loads((await outbox())[-1]["payload"])
+    assert set(last["resend"]) >= {"phone", "metadata.tier"}, last
+    link = await ExternalLink.get(provider="stripe", external_id="cus_1")
+    assert link.status == "pending"  # Stripe does not hold the app's values yet
+
+
+async def test_a_later_change_on_a_linked_customer_resends_nothing(db: None) -> None:
+    """Only the first link re-sends: afterwards a provider's change is merged as usual."""
+    await service().create(
+        {"name": "Ada", "email": "ada@example.com", "phone": "+44 1", "metadata": {}}
+    )
+    await apply(upsert(phone="+44 1"))
+    before = len(await outbox())
+    assert await apply(upsert(second=5, phone="+44 1", name="Ada L.")) is Outcome.APPLIED
+    events = await outbox()
+    assert len(events) == before + 1
+    assert json.loads(events[-1]["payload"])["resend"] == []

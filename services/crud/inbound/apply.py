@@ -127,12 +127,18 @@ class Applier:
             shadow.saw_whole(at)
             outcome = Outcome.APPLIED
         else:
+            # A first link to an object made apart from this entity (matched by email, adopted):
+            # no shadow says which side changed what, and nothing was ever sent to it.
+            first_link = not shadow and command.local_id is None
+            local = await _local_side(conn, kind, command, row, shadow)
             result = merge(
                 await _observation(conn, command, theirs, row),
-                await _local_side(conn, kind, command, row, shadow),
+                local,
                 shadow,
                 self.rules[command.entity.value],
             )
+            if first_link:
+                result.resend |= _left_different(local.state, theirs, result)
             wrote = False
             if result.writes:
                 wrote = await records.change(
@@ -157,6 +163,19 @@ class Applier:
             link.status = "synced"
         await _save_link(conn, link, command, deleted=False, before=before)
         return outcome
+
+
+def _left_different(
+    ours: Mapping[str, JsonValue], theirs: Mapping[str, JsonValue], result: Merge
+) -> set[str]:
+    """Paths where the app's value stands and the provider's differs: sent to it, so a first
+    link ends with both sides holding the same values (the merge alone sends only conflicts'
+    winners, and leaves a value the provider never had, say a phone, on one side only)."""
+    return {
+        path
+        for path in set(ours) | set(theirs)
+        if path not in result.apply and ours.get(path) != theirs.get(path)
+    }
 
 
 def _outcome(result: Merge, wrote: bool) -> Outcome:
