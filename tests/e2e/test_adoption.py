@@ -23,11 +23,12 @@ from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
 from services.stripe_sync.settings import StripeSyncSettings
-from tests.conftest import WEBHOOK_SECRET, Broker, crud_with, eventually
+from tests.conftest import WEBHOOK_SECRET, Broker, crud_with
 from tests.e2e.conftest import System
 from tests.fakes.stripe_fake import FakeStripe
 from tests.repair.conftest import reconcile, stripe_customers
 from tests.stripe_sync.conftest import Workers
+from tests.waiting import eventually
 from tests.webhook_gateway.events import webhook_url
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
@@ -65,7 +66,16 @@ async def existing_account(api: httpx.AsyncClient, fake: FakeStripe) -> list[dic
 
 async def app_creates(api: httpx.AsyncClient, emails: list[str]) -> None:
     for n, email in enumerate(emails):
-        made = await api.post("/customers", json={"name": f"App customer {n}", "email": email})
+        # A phone and metadata the account's customers do not have: a link must carry them over.
+        made = await api.post(
+            "/customers",
+            json={
+                "name": f"App customer {n}",
+                "email": email,
+                "phone": f"+44 20 7946 {n:04d}",
+                "metadata": {"plan": "gold"},
+            },
+        )
         assert made.status_code == 201, made.text
 
 
@@ -95,10 +105,18 @@ async def assert_one_truth(api: httpx.AsyncClient, fake: FakeStripe, expected: i
     )
     assert sorted(str(link.entity_id) for link in links) == sorted(c.id for c in ours)
     assert sorted(str(link.external_id) for link in links) == sorted(c["id"] for c in theirs)
-    email_at_stripe = {c["id"]: c["email"] for c in theirs}
-    email_here = {c.id: c.email for c in ours}
+    at_stripe = {c["id"]: c for c in theirs}
+    here = {c.id: c for c in ours}
     for link in links:
-        assert email_at_stripe[str(link.external_id)] == email_here[str(link.entity_id)]
+        there, local = at_stripe[str(link.external_id)], here[str(link.entity_id)]
+        # One truth: every synced field holds the same value on both sides.
+        assert (there["email"], there["name"], there["phone"]) == (
+            local.email,
+            local.name,
+            local.phone,
+        ), link.external_id
+        app_keys = {k: v for k, v in there["metadata"].items() if k in local.metadata}
+        assert app_keys == local.metadata, link.external_id
     for status in ("pending", "failed"):
         listed = await api.get("/customers", params={"sync_status": status, "limit": 100})
         assert listed.json()["data"] == [], status
@@ -219,4 +237,3 @@ async def _linked_here(count: int) -> bool:
         provider="stripe", entity="customer", external_id__isnull=False
     ).count()
     return linked >= count
-
