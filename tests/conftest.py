@@ -13,7 +13,6 @@ import os
 import subprocess
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aio_pika
 import httpx
@@ -394,14 +393,3 @@ async def crud_consumers(
     """API + relay + sync-results consumer."""
     async with crud_with(settings, Roles(own_database=False, sync_results=True)) as client:
         yield client
-
-
-async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Await ``check()`` until it returns something truthy; return that, or the last value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()
-        if value or loop.time() > deadline:
-            return value
-        await asyncio.sleep(interval)

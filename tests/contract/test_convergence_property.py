@@ -42,9 +42,9 @@ from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.entities import KINDS
 from shared.fields import flatten
 from shared.topology import WORK_QUEUES
-from tests.conftest import eventually
 from tests.contract.cases import KindCase, stripe_object
 from tests.e2e.conftest import System
+from tests.waiting import eventually
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [

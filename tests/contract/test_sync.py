@@ -16,10 +16,11 @@ from services.runtime.links.models import ExternalLink
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.kinds import EntityKind
 from shared.topology import WORK_QUEUES
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker
 from tests.contract.cases import CASES, KindCase, stripe_object
 from tests.e2e.conftest import System
 from tests.fakes.stripe_fake import Fault
+from tests.waiting import eventually
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [

@@ -8,8 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Broker, broker_stopped, eventually
+from tests.conftest import Broker, broker_stopped
 from tests.crud.test_outbox import all_published, customer_events
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.fault]
 

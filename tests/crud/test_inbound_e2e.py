@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from shared.topology import COMMANDS_EXCHANGE, HEADER_REASON, INBOUND_QUEUE
 from tests.conftest import WEBHOOK_SECRET, Broker
 from tests.crud.inbound_helpers import inbox_outcomes, upsert
 from tests.fakes.stripe_fake import FakeStripe
+from tests.waiting import eventually
 from tests.webhook_gateway.events import webhook_url
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
@@ -25,18 +25,6 @@ pytestmark = [
     pytest.mark.filterwarnings(STRIPE_SDK_WARNING),
 ]
 T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def by_email(crud: httpx.AsyncClient, email: str) -> dict[str, Any] | None:
@@ -105,11 +93,11 @@ async def test_shuffled_and_repeated_deliveries_converge(
         return got if got and got["name"] == "v4" else None
 
     customer = await eventually(final)
-    await asyncio.sleep(0.3)  # anything left in flight would land now
-    assert (await by_email(crud_inbound, "shuffle@example.com")) == customer
+    # Every event handled (an inbox row each): nothing is left in flight to change it later.
     outcomes = await eventually(
         lambda: _when(inbox_outcomes(), lambda rows: len(rows) == len(events))
     )
+    assert (await by_email(crud_inbound, "shuffle@example.com")) == customer
     assert outcomes.count("applied") == customer["version"]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import eventually
 from tests.scrape import delta, metrics_url, scrape
+from tests.waiting import eventually
 from tests.webhook_gateway.events import customer_event, post_signed
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]

@@ -11,7 +11,8 @@ from services.crud.inbound.models import InboxEntry
 from services.crud.inbound.retention import InboxRetention, RetentionConfig
 from services.crud.settings import CrudSettings
 from services.runtime.settings import ConfigError, load
-from tests.conftest import Broker, eventually, serve
+from tests.conftest import Broker, serve
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.mariadb
 

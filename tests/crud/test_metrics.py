@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker
 from tests.crud.test_outbox import all_published
 from tests.scrape import metrics_url, sample, scrape
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 

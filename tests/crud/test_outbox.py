@@ -19,7 +19,8 @@ from services.crud.records import Duplicate, EntityService
 from services.crud.settings import CrudSettings
 from services.runtime.bus import UnroutableError
 from shared.events import EntityEvent, parse_event
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.waiting import eventually
+
 pytestmark = [pytest.mark.localstripe]
 
 FAKE_KEY = ("sk_test_twoway_dev", "")
@@ -31,14 +33,7 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def wait_for(check: object, timeout: float = 20.0) -> object:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()  # type: ignore[operator]
-        if value or loop.time() > deadline:
-            return value
-        await asyncio.sleep(0.1)
+WAIT_S = 20.0
 
 
 async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> None:
@@ -96,7 +91,7 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
             httpx.AsyncClient(base_url=fake, auth=FAKE_KEY) as stripe,
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{salesforce_port}") as salesforce,
         ):
-            await wait_for(lambda: _healthy(api))
+            await eventually(lambda: _healthy(api), timeout=WAIT_S)
             assert (await api.get("/customers", headers={"Authorization": ""})).status_code == 401
             created = await api.post("/customers", json={"name": "Ada", "email": "ada@x.io"})
             assert created.status_code == 201
@@ -106,7 +101,7 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
                 data = (await stripe.get("/v1/customers")).json()["data"]
                 return [c for c in data if c["email"] == "ada@x.io"]
 
-            found = await wait_for(in_stripe)
+            found = await eventually(in_stripe, timeout=WAIT_S)
             assert found and found[0]["name"] == "Ada"  # type: ignore[index]
             external_id = found[0]["id"]  # type: ignore[index]
 
@@ -117,7 +112,9 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
                 body = (await api.get(f"/customers/{local_id}")).json()
                 return bool(body["name"] == "Grace")
 
-            assert await wait_for(changed_here), "the change made in Stripe never came back"
+            assert await eventually(changed_here, timeout=WAIT_S), (
+                "the change made in Stripe never came back"
+            )
             customer = (await api.get(f"/customers/{local_id}")).json()
             assert customer["version"] == 2
             assert customer["sync"]["stripe"]["external_id"] == external_id
@@ -133,7 +130,7 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
                 ]
                 return found[0] if found else None
 
-            found_contact = await wait_for(contact)
+            found_contact = await eventually(contact, timeout=WAIT_S)
             assert found_contact, "the customer (renamed in Stripe) never reached Salesforce"
             edited = await salesforce.patch(
                 f"/_fake/contacts/{found_contact['Id']}",  # type: ignore[index]
@@ -146,7 +143,9 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
                 there = (await stripe.get(f"/v1/customers/{external_id}")).json()
                 return bool(here["phone"] == there["phone"] == "+1 555 0199")
 
-            assert await wait_for(phone_everywhere), "the Salesforce edit never went round"
+            assert await eventually(phone_everywhere, timeout=WAIT_S), (
+                "the Salesforce edit never went round"
+            )
 
             product = await api.post("/products", json={"name": "Widget"})  # as the banner says
             assert product.status_code == 201, product.text
@@ -155,7 +154,9 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
                 data = (await stripe.get("/v1/products")).json()["data"]
                 return [p for p in data if p["name"] == "Widget"]
 
-            assert await wait_for(product_in_stripe), "the product never reached Stripe"
+            assert await eventually(product_in_stripe, timeout=WAIT_S), (
+                "the product never reached Stripe"
+            )
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -22,7 +22,7 @@ from services.crud.customers.models import Customer
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.stripe_sync.settings import StripeSyncSettings
-from tests.conftest import WEBHOOK_SECRET, Broker, eventually
+from tests.conftest import WEBHOOK_SECRET, Broker
 from tests.e2e.test_adoption import (
     all_synced,
     api,  # noqa: F401  (the fixture)
@@ -34,6 +34,7 @@ from tests.e2e.test_adoption import (
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.repair.conftest import reconcile, stripe_customers
 from tests.stripe_sync.conftest import Workers
+from tests.waiting import eventually
 from tests.webhook_gateway.events import webhook_url
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
@@ -70,9 +71,9 @@ async def test_no_interleaving_makes_a_duplicate_or_a_double_link(
             made = await api.post("/customers", json={"name": "App customer", "email": email})
             # Reconcile may have imported the Stripe customer with that email already: the
             # app then finds it taken (and uses that customer), as it would any duplicate.
-            assert made.status_code == 201 or (
-                made.status_code == 409 and email.startswith("c")
-            ), made.text
+            assert made.status_code == 201 or (made.status_code == 409 and email.startswith("c")), (
+                made.text
+            )
         elif action == "reconcile":
             run = asyncio.ensure_future(reconcile(sync_settings, settings, tmp_path))
         elif action == "worker" and running is None:

@@ -20,10 +20,11 @@ import pytest
 
 from services.crud.settings import CrudSettings
 from services.crud.sync.rules import ConflictRule
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker
 from tests.e2e.conftest import System, stripe_state
 from tests.e2e.test_loop_freedom import assert_in_step, customer_events, linked_customer
 from tests.scrape import delta, metrics_url, scrape
+from tests.waiting import eventually
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [

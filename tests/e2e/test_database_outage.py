@@ -21,8 +21,9 @@ from services.crud.settings import CrudSettings
 from services.runtime.amqp import declare_topology
 from services.webhook_gateway.settings import GatewaySettings
 from shared.topology import WORK_QUEUES
-from tests.conftest import Broker, database_stopped, eventually
+from tests.conftest import Broker, database_stopped
 from tests.e2e.conftest import System, stripe_state
+from tests.waiting import eventually
 
 pytestmark = [
     pytest.mark.mariadb,

@@ -16,8 +16,9 @@ import pytest
 
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.topology import WORK_QUEUES
-from tests.conftest import Broker, Tap, eventually
+from tests.conftest import Broker, Tap
 from tests.e2e.conftest import System, stripe_state
+from tests.waiting import eventually
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [

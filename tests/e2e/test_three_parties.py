@@ -21,9 +21,10 @@ from services.salesforce_sync.settings import SalesforceSyncSettings
 from services.webhook_gateway.settings import GatewaySettings
 from shared.kinds import Provider
 from shared.topology import HEADER_LAST_ERROR, HEADER_REASON, SALESFORCE_SYNC_QUEUE, WORK_QUEUES
-from tests.conftest import Broker, eventually
+from tests.conftest import Broker
 from tests.e2e.conftest import System, stripe_state
 from tests.fakes.salesforce_fake import SalesforceFake
+from tests.waiting import eventually
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
 pytestmark = [

@@ -14,9 +14,10 @@ from services.repair.settings import RepairSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.repair.models import RepairCursor
 from services.stripe_sync.settings import StripeSyncSettings
-from tests.conftest import WEBHOOK_SECRET, eventually
+from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.conftest import System
 from tests.scrape import free_port
+from tests.waiting import eventually
 from tests.webhook_gateway.events import webhook_url
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 

@@ -18,7 +18,8 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.amqp_publishing import blocked
 from services.runtime.bus import BrokerBusy, BusError, Delivery, OutgoingMessage, UnroutableError
 from shared.topology import COMMANDS_EXCHANGE, INBOUND_QUEUE
-from tests.conftest import TEST_RETRY_DELAYS_MS, Broker, eventually, rabbitmqctl
+from tests.conftest import TEST_RETRY_DELAYS_MS, Broker, rabbitmqctl
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.rabbitmq]
 

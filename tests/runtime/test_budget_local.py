@@ -9,7 +9,7 @@ import pytest
 
 from services.runtime.budget import BudgetSpec, LocalBudget
 from tests.runtime.budget_checks import Recorder, most_in_any_window
-from tests.stripe_sync.conftest import eventually
+from tests.waiting import eventually
 
 
 async def test_never_more_than_the_limit_in_any_window() -> None:

@@ -22,8 +22,8 @@ import pytest
 from services.runtime.budget import BudgetSpec, SharedBudget, SlotExpired, SlotStore
 from services.runtime.budget.shared import Mode, member_id
 from tests.runtime.budget_checks import Recorder, most_in_any_window
-from tests.stripe_sync.conftest import eventually
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb]
 

@@ -21,9 +21,9 @@ from tests.conftest import (
     VHOST,
     Broker,
     broker_stopped,
-    eventually,
     rabbitmqctl,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.fault]
 

@@ -174,20 +174,5 @@ def by_local_id() -> dict[str, list[Any]]:
     return out
 
 
-async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy; return that."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
-
-
 async def link_of(entity_id: str) -> ExternalLink | None:
     return await ExternalLink.get_or_none(entity="customer", entity_id=entity_id, provider="stripe")

@@ -18,13 +18,8 @@ from shared.topology import HEADER_REASON, STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.scrape import answering, delta, free_port, sample, scrape
-from tests.stripe_sync.conftest import (
-    Publisher,
-    Workers,
-    customer_event,
-    eventually,
-    link_of,
-)
+from tests.stripe_sync.conftest import Publisher, Workers, customer_event, link_of
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

@@ -14,14 +14,8 @@ from services.stripe_sync.settings import StripeSyncSettings
 from shared.topology import STRIPE_SYNC_QUEUE
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
-from tests.stripe_sync.conftest import (
-    Publisher,
-    Workers,
-    by_local_id,
-    customer_event,
-    eventually,
-    link_of,
-)
+from tests.stripe_sync.conftest import Publisher, Workers, by_local_id, customer_event, link_of
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from tests.fakes.stripe_fake import FakeStripe, Fault
-from tests.stripe_sync.conftest import Workers, by_local_id, eventually, stripe_customers
+from tests.stripe_sync.conftest import Workers, by_local_id, stripe_customers
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

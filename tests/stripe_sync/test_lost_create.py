@@ -11,14 +11,8 @@ from services.runtime.links.models import ExternalLink
 from shared.topology import STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
-from tests.stripe_sync.conftest import (
-    Publisher,
-    Workers,
-    by_local_id,
-    customer_event,
-    eventually,
-    link_of,
-)
+from tests.stripe_sync.conftest import Publisher, Workers, by_local_id, customer_event, link_of
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

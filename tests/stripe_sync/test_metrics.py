@@ -9,7 +9,8 @@ from prometheus_client import generate_latest
 
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.scrape import answering, delta, free_port, scrape
-from tests.stripe_sync.conftest import Publisher, Workers, customer_event, eventually
+from tests.stripe_sync.conftest import Publisher, Workers, customer_event
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

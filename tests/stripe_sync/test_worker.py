@@ -17,10 +17,10 @@ from tests.stripe_sync.conftest import (
     Workers,
     by_local_id,
     customer_event,
-    eventually,
     link_of,
     stripe_customers,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 

@@ -1,0 +1,44 @@
+"""The suite's one way to wait for something to happen: a condition, a deadline, a loud failure.
+
+``eventually(check)`` calls ``check`` (a function returning a value or an awaitable of one)
+until it returns something truthy, and returns that. At the deadline it fails the test with
+``WaitTimedOut`` (an AssertionError) naming what it waited for and the last value it saw, so
+a wait can never pass silently. Sleeps that are part of a scenario (a window passing, a message
+held back on purpose) are written as such, with a comment; nothing else sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+POLL_S = 0.05
+
+
+class WaitTimedOut(AssertionError):
+    """A condition was not met by its deadline."""
+
+
+async def eventually(
+    check: Callable[[], T | Awaitable[T]],
+    timeout: float = 10.0,
+    interval: float = POLL_S,
+    what: str | None = None,
+) -> T:
+    """Poll ``check`` until it returns something truthy; return that, or fail at the deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value: Any = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[no-any-return]
+        if loop.time() >= deadline:
+            name = what or getattr(check, "__qualname__", repr(check))
+            raise WaitTimedOut(f"{name}: not met within {timeout} s; last value seen: {value!r}")
+        await asyncio.sleep(interval)
