@@ -40,6 +40,13 @@ from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
+from tests.servers import MARIADB, RABBITMQ, require
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test needing a server that does not answer is skipped (in CI: fails), one line each."""
+    require(item)
+
 
 # One namespace (database and vhost name) per test run; set it to run suites side by side.
 # The vhost is kept between runs (see ``test_vhost``), so the default name carries the
@@ -47,18 +54,18 @@ from tests.scrape import free_port
 # instead of failing to declare over the old queues (PRECONDITION_FAILED).
 TOPOLOGY_REVISION = 2
 NAMESPACE = os.environ.get("TWOWAY_TEST_NAMESPACE", f"twoway_test_t{TOPOLOGY_REVISION}")
-DB_HOST = os.environ.get("TWOWAY_TEST_DB_HOST", "127.0.0.1")
+DB_HOST = MARIADB.host
 DB_NAME = NAMESPACE
-DATABASE_URL = f"mysql://root:@{DB_HOST}:3306/{DB_NAME}"
+DATABASE_URL = f"mysql://root:@{MARIADB.where()}/{DB_NAME}"
 VHOST = NAMESPACE
-AMQP_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+AMQP_URL = f"amqp://guest:guest@{RABBITMQ.where()}/{VHOST}"
 TEST_RETRY_DELAYS_MS = (200, 500, 1000)
 WEBHOOK_SECRET = "whsec_twoway_test_secret"
 
 
 @pytest.fixture(scope="session")
 def test_database() -> str:
-    conn = pymysql.connect(host=DB_HOST, user="root", password="")
+    conn = pymysql.connect(host=DB_HOST, port=MARIADB.port, user="root", password="")
     try:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
@@ -93,7 +100,9 @@ MARIADB = "/usr/sbin/mariadbd"
 
 def _mariadb_answers() -> bool:
     try:
-        pymysql.connect(host=DB_HOST, user="root", password="", connect_timeout=1).close()
+        pymysql.connect(
+            host=DB_HOST, port=MARIADB.port, user="root", password="", connect_timeout=1
+        ).close()
     except pymysql.err.Error:
         return False
     return True

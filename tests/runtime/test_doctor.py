@@ -12,11 +12,12 @@ import aio_pika
 import pytest
 
 from tests.conftest import NAMESPACE, rabbitmqctl
+from tests.servers import RABBITMQ
 
 pytestmark = [pytest.mark.rabbitmq]
 
 VHOST = f"{NAMESPACE}_doctor"
-URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+URL = f"amqp://guest:guest@{RABBITMQ.where()}/{VHOST}"
 
 
 @pytest.fixture
@@ -46,7 +47,11 @@ def twoway(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     }
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -20,6 +20,7 @@ from services.runtime.settings import ConfigError, load
 from services.stripe_sync.settings import StripeSyncSettings
 from services.webhook_gateway.settings import GatewaySettings
 from tests.conftest import DB_HOST, DB_NAME, NAMESPACE
+from tests.servers import MARIADB
 
 PASSWORD = "Zq9/Xk7?Wm3#Vp5"
 PIECES = ("Zq9", "Xk7", "Wm3", "Vp5")
@@ -77,7 +78,7 @@ def test_keys_and_webhook_secrets_stay_hidden(monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 def database_user() -> Iterator[str]:
     """A MariaDB user whose password is :data:`PASSWORD`, allowed on the test database."""
-    conn = pymysql.connect(host=DB_HOST, user="root", password="")
+    conn = pymysql.connect(host=DB_HOST, port=MARIADB.port, user="root", password="")
     try:
         with conn.cursor() as cur:
             cur.execute(f"DROP USER IF EXISTS '{USER}'@'%'")
@@ -105,7 +106,7 @@ def twoway(*argv: str, database_url: str) -> subprocess.CompletedProcess[str]:
 def test_the_raw_password_connects_and_no_output_shows_it(
     test_database: str, database_user: str
 ) -> None:
-    url = f"mysql://{database_user}:{PASSWORD}@{DB_HOST}:3306/{DB_NAME}"
+    url = f"mysql://{database_user}:{PASSWORD}@{MARIADB.where()}/{DB_NAME}"
     done = twoway("migrate", database_url=url)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "schema up to date" in done.stdout  # it connected, with the raw password
