@@ -95,7 +95,7 @@ async def broker_stopped() -> AsyncIterator[None]:
         await asyncio.to_thread(rabbitmqctl, "await_startup")
 
 
-MARIADB = "/usr/sbin/mariadbd"
+MARIADBD = "/usr/sbin/mariadbd"
 
 
 def _mariadb_answers() -> bool:
@@ -111,7 +111,7 @@ def _mariadb_answers() -> bool:
 def start_mariadb(timeout: float = 120.0) -> None:
     """Start MariaDB (if it is not running) and wait until it takes connections."""
     subprocess.run(
-        ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", MARIADB],
+        ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", MARIADBD],
         check=True,
         timeout=60,
     )
@@ -128,7 +128,7 @@ async def database_stopped() -> AsyncIterator[None]:
     try:
         await asyncio.to_thread(
             subprocess.run,
-            ["start-stop-daemon", "--stop", "--retry", "TERM/60/KILL/5", "--exec", MARIADB],
+            ["start-stop-daemon", "--stop", "--retry", "TERM/60/KILL/5", "--exec", MARIADBD],
             check=False,
             timeout=120,
         )
