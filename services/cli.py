@@ -15,7 +15,8 @@ from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.repair.drift_command import add_arguments as add_drift_arguments
 from services.repair.reconcile_command import add_arguments as add_reconcile_arguments
 from services.runtime.logging import configure_logging
-from services.runtime.settings import ConfigError, load
+from services.runtime.ports import require_free
+from services.runtime.settings import METRICS_PORT_SETTING, ConfigError, load
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -159,6 +160,9 @@ def cmd_crud(args: argparse.Namespace) -> int:
     configure_logging("crud", settings.log_level, settings.log_format)
     _require_schema(settings, SCHEMA, model_modules())
     _require_topology(settings)
+    require_free(settings.metrics_port, METRICS_PORT_SETTING)
+    if args.role in ("all", "api"):
+        require_free(args.port, "--port", args.host)
     roles = Roles(
         api=args.role in ("all", "api"),
         relay=args.role in ("all", "relay"),
@@ -185,6 +189,8 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
     settings = load(GatewaySettings)
     configure_logging("webhook_gateway", settings.log_level, settings.log_format)
     _require_topology(settings)
+    require_free(settings.metrics_port, METRICS_PORT_SETTING)
+    require_free(args.port, "--port", args.host)
     _serve(create_app(settings), args.host, args.port, settings)
     return 0
 
@@ -196,7 +202,7 @@ def cmd_stripe_sync(args: argparse.Namespace) -> int:
 
     settings = load(StripeSyncSettings)
     configure_logging("stripe_sync", settings.log_level, settings.log_format)
-
+    require_free(settings.metrics_port, METRICS_PORT_SETTING)
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
     run_process(run_until_signal([], [worker]))
     return 0
@@ -209,7 +215,7 @@ def cmd_salesforce_sync(args: argparse.Namespace) -> int:
 
     settings = load(SalesforceSyncSettings)
     configure_logging("salesforce_sync", settings.log_level, settings.log_format)
-
+    require_free(settings.metrics_port, METRICS_PORT_SETTING)
     worker = sync_main(settings, metrics_port=settings.metrics_port or None)
     run_process(run_until_signal([], [worker]))
     return 0

@@ -6,7 +6,7 @@ from pydantic import AliasChoices, Field, field_validator
 
 from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.crud.sync.rules import ConflictRule, ConflictRules
-from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
+from services.runtime.settings import HttpServiceSettings, MetricsPort
 from shared.kinds import EntityKind
 
 
@@ -24,7 +24,7 @@ class CrudSettings(HttpServiceSettings):
     inbox_retention_hours: float = Field(
         default=168.0, validation_alias=AliasChoices("TWOWAY_INBOX_RETENTION_HOURS")
     )
-    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    metrics_port: MetricsPort = 9102  # this role's own default: see MetricsPort
     """Every role serves ``/metrics`` here, never on the API's own (public) port."""
     api_key_cache_s: float = Field(
         default=5.0, ge=0, le=300, validation_alias=AliasChoices("TWOWAY_API_KEY_CACHE_S")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.runtime.http import EmbeddedServer
+from services.runtime.ports import taken
+from services.runtime.settings import METRICS_PORT_SETTING
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +170,8 @@ async def serve_metrics(
     """Serve ``/metrics`` and ``/healthz`` in this event loop while the block runs; yield the
     bound port (``port=0`` picks a free one). ``refresh`` runs before each scrape.
 
-    The socket is bound here, so a port in use raises ``OSError`` to the caller instead of
-    ending the process (as uvicorn would).
+    The socket is bound here, so a port in use raises a one-line ``ConfigError`` naming the
+    setting to the caller, instead of ending the process (as uvicorn would).
     """
     app = Starlette(
         routes=[
@@ -177,7 +180,12 @@ async def serve_metrics(
         ]
     )
     app.state.refresh_metrics = refresh
-    sock = socket.create_server((host, port))
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise taken(port, METRICS_PORT_SETTING) from None
+        raise
     server = EmbeddedServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="metrics-server")
     bound = int(sock.getsockname()[1])

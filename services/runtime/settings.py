@@ -16,12 +16,14 @@ from shared.topology import DEFAULT_PROVIDERS, DEFAULT_RETRY_DELAYS_MS, WorkQueu
 
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_METRICS_PORT = 9102
+METRICS_PORT_SETTING = "TWOWAY_METRICS_PORT"
 
 MetricsPort = Annotated[
-    int, Field(ge=0, le=65535, validation_alias=AliasChoices("TWOWAY_METRICS_PORT"))
+    int, Field(ge=0, le=65535, validation_alias=AliasChoices(METRICS_PORT_SETTING))
 ]
-"""Where a process without an HTTP API serves ``/metrics`` and ``/healthz``; 0: nowhere."""
+"""Where a process serves ``/metrics`` and ``/healthz``, never on its public port; 0: nowhere.
+Each role has a default of its own (crud 9102, the gateway 9103, each provider worker and the
+repair job theirs), so the roles can share a host as they are."""
 
 
 class ConfigError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 
-from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from services.runtime.settings import MetricsPort, ServiceSettings
 
 
 class SalesforceSyncSettings(ServiceSettings):
@@ -46,7 +46,7 @@ class SalesforceSyncSettings(ServiceSettings):
     db_pool_size: int = Field(
         default=30, ge=1, le=500, validation_alias=AliasChoices("TWOWAY_SALESFORCE_SYNC_DB_POOL")
     )
-    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    metrics_port: MetricsPort = 9105  # this role's own default: see MetricsPort
 
     @field_validator("salesforce_login_url")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from services.runtime.settings import DEFAULT_METRICS_PORT, MetricsPort, ServiceSettings
+from services.runtime.settings import MetricsPort, ServiceSettings
 
 TEST_MODE_RATE = 25
 LIVE_MODE_RATE = 100
@@ -40,7 +40,7 @@ class StripeSyncSettings(ServiceSettings):
     )
     """Each request in flight holds its entity's row lock, so a connection: at 100 req/s and
     ~300 ms per Stripe answer, 30 or more. A ``maxsize`` in the database URL wins."""
-    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    metrics_port: MetricsPort = 9104  # this role's own default: see MetricsPort
     link_by_email: bool = Field(
         default=False, validation_alias=AliasChoices("TWOWAY_STRIPE_LINK_BY_EMAIL")
     )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
-from services.runtime.settings import DEFAULT_METRICS_PORT, HttpServiceSettings, MetricsPort
+from services.runtime.settings import HttpServiceSettings, MetricsPort
 from shared.kinds import Provider
 
 StripeMode = Literal["test", "live"]
@@ -46,7 +46,7 @@ class GatewaySettings(HttpServiceSettings):
     publish_timeout_s: float = Field(
         default=5.0, gt=0, validation_alias=AliasChoices("TWOWAY_WEBHOOK_PUBLISH_TIMEOUT_S")
     )
-    metrics_port: MetricsPort = DEFAULT_METRICS_PORT
+    metrics_port: MetricsPort = 9103  # this role's own default: see MetricsPort
     """``/metrics`` is served here, never on the public webhook port."""
     salesforce_org_id: str | None = Field(
         default=None,
