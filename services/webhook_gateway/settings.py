@@ -19,11 +19,14 @@ def split_list(value: str) -> tuple[str, ...]:
 
 
 class GatewaySettings(HttpServiceSettings):
-    stripe_webhook_secret: SecretStr = Field(
-        validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "WEBHOOK_SECRET"), min_length=1
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "WEBHOOK_SECRET"),
+        min_length=1,
     )
     """One secret, or several separated by commas: a delivery signed with any of them is
-    authentic, so a secret can be rotated with overlap."""
+    authentic, so a secret can be rotated with overlap. Needed only with stripe in
+    ``TWOWAY_PROVIDERS``: a gateway serving Salesforce alone holds no Stripe secret."""
     stripe_mode: StripeMode | None = Field(
         default=None, validation_alias=AliasChoices("TWOWAY_STRIPE_MODE")
     )
@@ -72,8 +75,8 @@ class GatewaySettings(HttpServiceSettings):
 
     @field_validator("stripe_webhook_secret")
     @classmethod
-    def _some_secret(cls, value: SecretStr) -> SecretStr:
-        if not split_list(value.get_secret_value()):
+    def _some_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not split_list(value.get_secret_value()):
             raise ValueError("must hold at least one secret (comma-separated for several)")
         return value
 
@@ -89,7 +92,11 @@ class GatewaySettings(HttpServiceSettings):
         return self
 
     @model_validator(mode="after")
-    def _mode_known(self) -> GatewaySettings:
+    def _stripe_complete(self) -> GatewaySettings:
+        if Provider.STRIPE not in self.providers:
+            return self
+        if self.stripe_webhook_secret is None:
+            raise ValueError("STRIPE_WEBHOOK_SECRET is required with stripe in TWOWAY_PROVIDERS")
         if self.stripe_mode is None:
             if self.stripe_api_key is None:
                 raise ValueError(
@@ -101,6 +108,8 @@ class GatewaySettings(HttpServiceSettings):
 
     @property
     def webhook_secrets(self) -> tuple[SecretStr, ...]:
+        if self.stripe_webhook_secret is None:
+            return ()
         return tuple(
             SecretStr(s) for s in split_list(self.stripe_webhook_secret.get_secret_value())
         )
