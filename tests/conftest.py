@@ -41,6 +41,7 @@ from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
 from tests.servers import MARIADB, RABBITMQ, require
+from tests.waiting import eventually
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -235,19 +236,21 @@ class Tap:
         self, count: int, timeout: float = 10.0
     ) -> list[aio_pika.abc.AbstractIncomingMessage]:
         """Wait until ``count`` messages have arrived in total; return them all."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.messages) < count and loop.time() < deadline:
-            message = await self.queue.get(no_ack=True, fail=False, timeout=1)
-            if message is not None:
+
+        async def arrived() -> bool:
+            while len(self.messages) < count:
+                message = await self.queue.get(no_ack=True, fail=False, timeout=1)
+                if message is None:
+                    return False
                 self.messages.append(message)
-            else:
-                await asyncio.sleep(0.02)
+            return True
+
+        await eventually(arrived, timeout, what=f"{count} messages on the tap")
         return self.messages
 
     async def quiet(self, seconds: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
         """Collect whatever else arrives within ``seconds``."""
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(seconds)  # scenario: the time anything more may take to arrive
         while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
             self.messages.append(message)
         return self.messages
@@ -277,11 +280,14 @@ async def serve(app: Starlette, http: HttpServiceSettings | None = None) -> Asyn
     config = server_config(app, "127.0.0.1", 0, http or HttpServiceSettings())
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    def started() -> bool:
         if task.done():
             task.result()
             raise RuntimeError("server stopped before it started")
-        await asyncio.sleep(0.01)
+        return server.started
+
+    await eventually(started, interval=0.01, what="the server started")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"

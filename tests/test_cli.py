@@ -14,6 +14,7 @@ import pytest
 from services.crud.settings import CrudSettings
 from tests.conftest import Broker
 from tests.scrape import answering, free_port, scrape
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 
@@ -41,10 +42,11 @@ async def test_a_worker_serves_metrics_and_stops_on_sigterm(
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            for _ in range(200):
-                if await answering(client) or proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.1)
+
+            async def up_or_gone() -> bool:
+                return await answering(client) or proc.poll() is not None
+
+            await eventually(up_or_gone, timeout=20, interval=0.1, what="/metrics up or exited")
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             text = await scrape(client)
             assert "# TYPE twoway_messages_consumed_total counter" in text

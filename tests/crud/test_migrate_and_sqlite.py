@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -16,6 +15,7 @@ import pytest
 
 from shared.events import parse_event
 from tests.conftest import Broker
+from tests.waiting import eventually
 
 
 def run_migrate(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -94,11 +94,13 @@ async def test_twoway_crud_on_the_sqlite_default(
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
         ) as client:
-            for _ in range(100):
+
+            async def answering() -> bool:
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
+                    return (await client.get("/healthz")).status_code == 200
+                return False
+
+            await eventually(answering, timeout=10, interval=0.1, what="crud answering /healthz")
             created = await client.post("/customers", json={"name": "S", "email": "s@x.io"})
             assert created.status_code == 201, created.text
             cid = created.json()["id"]

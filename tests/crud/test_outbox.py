@@ -249,7 +249,7 @@ async def test_relay_stops_when_cancelled_even_if_the_driver_masks_the_cancellat
     async def masked(*args: Any, **kwargs: Any) -> Any:
         started.set()
         try:
-            await asyncio.sleep(30)
+            await asyncio.sleep(30)  # scenario: a query that hangs until cancelled
         except asyncio.CancelledError:
             # What aiomysql does when cancelled mid-query: its own error, not CancelledError.
             raise RuntimeError("Cancelled during execution") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from shared.events import SyncResultEvent, dump_event, event_routing_key
 from shared.kinds import EntityKind, Provider
 from shared.topology import EVENTS_EXCHANGE, SYNC_RESULTS_QUEUE
 from tests.conftest import Broker
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 
@@ -40,13 +41,13 @@ async def report(bus: AmqpBus, broker: Broker, *results: SyncResultEvent) -> Non
         before = await ExternalLink.get_or_none(**key)
         message = OutgoingMessage(event_routing_key(r), dump_event(r), str(r.event_id))
         assert await bus.publish(EVENTS_EXCHANGE, [message]) == [None]
-        for _ in range(200):  # every result, stale or not, touches the row
-            after = await ExternalLink.get_or_none(**key)
-            if after is not None and (before is None or after.updated_at != before.updated_at):
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise AssertionError(f"result {r} was not recorded")
+        await eventually(functools.partial(touched, key, before), what=f"result {r} recorded")
+
+
+async def touched(key: dict[str, str], before: ExternalLink | None) -> bool:
+    """Whether the link row changed since ``before``: every result, stale or not, touches it."""
+    after = await ExternalLink.get_or_none(**key)
+    return after is not None and (before is None or after.updated_at != before.updated_at)
 
 
 def result(
@@ -163,9 +164,7 @@ async def test_malformed_result_is_dead_lettered(
 ) -> None:
     message = OutgoingMessage("sync.stripe.customer.synced", b"{nope", "m1")
     assert await results_bus.publish(EVENTS_EXCHANGE, [message]) == [None]
-    for _ in range(100):
-        dead = await broker.drain(SYNC_RESULTS_QUEUE.dead_letter, 0.05)
-        if dead:
-            break
-        await asyncio.sleep(0.02)
+    dead = await eventually(
+        lambda: broker.drain(SYNC_RESULTS_QUEUE.dead_letter, 0.05), what="a dead letter"
+    )
     assert [m.body for m in dead] == [b"{nope"]

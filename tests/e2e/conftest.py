@@ -35,6 +35,7 @@ from tests.conftest import (
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.stripe_sync.conftest import sync_settings  # noqa: F401  (the worker's, on the fake)
+from tests.waiting import WaitTimedOut, eventually
 from tests.webhook_gateway.events import webhook_url
 
 DEFAULT_WORK_QUEUES = work_queues()
@@ -142,20 +143,22 @@ class System:
         every work and retry queue empty, every delivered message settled, and all of it the
         same in two readings ``gap`` seconds apart (a message in the broker's hands between a
         queue and its consumer shows in neither)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        previous: Snapshot | None = None
-        while True:
+        seen: list[Snapshot] = []
+
+        async def still() -> Snapshot | None:
             await self.fake.settle()
             if self.salesforce is not None:
                 await self.salesforce.settle()
-            current = await self.snapshot()
-            if current.idle and current == previous:
-                return current
-            if loop.time() > deadline:
-                raise AssertionError(f"the system did not go quiet: {current}")
-            previous = current if current.idle else None
-            await asyncio.sleep(gap)
+            seen.append(await self.snapshot())
+            current, previous = seen[-1], seen[-2] if len(seen) > 1 else None
+            return current if current.idle and current == previous else None
+
+        try:
+            quiet: Snapshot | None = await eventually(still, timeout, gap, what="quiet")
+        except WaitTimedOut:
+            raise WaitTimedOut(f"the system did not go quiet: {seen[-1]}") from None
+        assert quiet is not None
+        return quiet
 
 
 @pytest.fixture

@@ -143,7 +143,7 @@ async def sampling(system: System, customer_id: str) -> AsyncIterator[list[tuple
         while True:
             started = time.monotonic()
             samples.append((started, (await local(system, customer_id))["name"]))
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # scenario: the sampler's pace
 
     task = asyncio.create_task(sample())
     try:

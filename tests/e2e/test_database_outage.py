@@ -90,7 +90,7 @@ async def write_until(
             error = response.json()["error"]
             if error["code"] != "unavailable" or "retry-after" not in response.headers:
                 out.problems.append(f"bad 503: {response.headers} {response.text}")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # scenario: a client told to retry pauses first
         else:
             out.problems.append(f"{response.status_code}: {response.text[:300]}")
 

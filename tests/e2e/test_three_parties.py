@@ -254,7 +254,7 @@ async def test_n_app_edits_make_n_writes_at_each_provider_and_then_quiet(three: 
     assert final["version"] == customer["version"] + EDITS
     await assert_everywhere_equal(three, final)
 
-    await asyncio.sleep(1.0)  # a loop would keep moving: nothing may
+    await asyncio.sleep(1.0)  # scenario: a loop would keep moving; for 1 s nothing may
     assert await three.snapshot() == before
 
 

@@ -48,6 +48,8 @@ import httpx
 import stripe
 from aiohttp import web
 
+from tests.waiting import eventually
+
 API_KEY = "sk_test_twoway_fake_key"
 
 # The API request being handled: what a Stripe event's ``request`` names.
@@ -337,12 +339,9 @@ class FakeStripe:
 
     async def held(self, count: int, timeout: float = 10.0) -> None:
         """Wait until ``count`` requests are being held."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.holding < count:
-            if loop.time() > deadline:
-                raise AssertionError(f"{self.holding} requests held, not {count}")
-            await asyncio.sleep(0.01)
+        await eventually(
+            lambda: self.holding >= count, timeout, what=f"{count} requests held at the fake"
+        )
 
     def hold_listings(self) -> None:
         if self._listings_held is None:
@@ -433,7 +432,7 @@ class FakeStripe:
         if fault.after_handler:
             await handler(request)
         if fault.hang_s:
-            await asyncio.sleep(fault.hang_s)
+            await asyncio.sleep(fault.hang_s)  # scenario: the injected fault is a slow answer
         body = fault.body or {"error": {"type": "api_error", "message": "injected fault"}}
         return web.json_response(body, status=fault.status, headers=fault.headers)
 

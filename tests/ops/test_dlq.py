@@ -28,14 +28,9 @@ from shared.topology import (
     STRIPE_SYNC_QUEUE,
 )
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
+from tests.waiting import eventually
 
 WORK = STRIPE_SYNC_QUEUE
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - polling state another task changes
-            await asyncio.sleep(0.01)
 
 
 def never_asked(prompt: str) -> str:
@@ -95,7 +90,7 @@ class DlqCases:
                 OutgoingMessage("customer.created", b'{"n": 2}', "e2"),
             ]
             await (await ops.bus()).publish(EVENTS_EXCHANGE, events)
-            await until(lambda: len(actions) == 2)
+            await eventually(lambda: len(actions) == 2)
             assert all(isinstance(a, DeadLetter) for a in actions)
 
             status, listed = await ops.dlq("list")
@@ -114,14 +109,14 @@ class DlqCases:
             broken = False
             status, output = await ops.dlq("replay", "e1")
             assert status == 0 and f"replayed e1 -> {WORK.name}" in output
-            await until(lambda: len(handled) == 1)
+            await eventually(lambda: len(handled) == 1)
             assert handled[0].message_id == "e1" and handled[0].body == b'{"n": 1}'
             assert HEADER_ATTEMPTS not in handled[0].headers
             assert (await ops.dlq("list"))[1].splitlines()[1].split()[0] == "e2"
 
             status, output = await ops.dlq("replay", "--all")
             assert status == 0 and "1 message(s) replayed" in output
-            await until(lambda: len(handled) == 2)
+            await eventually(lambda: len(handled) == 2)
             assert handled[1].message_id == "e2"
             assert await ops.admin.count(WORK.dead_letter) == 0
         finally:

@@ -26,6 +26,7 @@ from services.runtime.repair.models import ReconcileRun
 from services.stripe_sync.settings import StripeSyncSettings
 from tests.fakes.stripe_fake import FakeStripe
 from tests.repair.conftest import local_customers, reconcile, stripe_customers
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.localstripe]
 
@@ -112,13 +113,15 @@ async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        run = None
-        for _ in range(600):  # until its first page of the link phase is checkpointed
+
+        async def checkpointed() -> ReconcileRun | None:
             run = await ReconcileRun.filter(status="running").first()
-            if run is not None and run.cursor is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert run is not None and run.cursor is not None, "the run never got going"
+            return run if run is not None and run.cursor is not None else None
+
+        run: ReconcileRun | None = await eventually(
+            checkpointed, timeout=30, what="its first link page checkpointed"
+        )
+        assert run is not None
         process.send_signal(signal.SIGKILL)
     finally:
         if process.returncode is None:

@@ -41,7 +41,7 @@ class Recorder:
     async def request(self, budget: LaneBudget, lane: Lane = "live", sender: int = 0) -> Span:
         async with budget.slot(lane):
             start = time.monotonic()
-            await asyncio.sleep(self.hold_s)
+            await asyncio.sleep(self.hold_s)  # scenario: the request's time at the server
             span = Span(start, time.monotonic(), lane, sender)
         self.spans.append(span)
         return span

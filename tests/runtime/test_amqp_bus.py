@@ -162,8 +162,7 @@ async def test_publishing_failures_leave_the_consumers_and_their_deliveries_alon
     consuming = asyncio.create_task(bus.consume(INBOUND_QUEUE, hold, prefetch=10))
     try:
         assert await bus.publish("", [to_inbound(f"held-{i}") for i in range(3)]) == [None] * 3
-        await eventually(lambda: asyncio.sleep(0, len(held) == 3))
-        assert len(held) == 3
+        await eventually(lambda: len(held) == 3, what="the consumer holding all three")
 
         # A nack, a channel the broker closes, then confirms that do not come in time.
         [nacked] = await bus.publish("", [OutgoingMessage(full_queue, b"{}", "n")])
@@ -179,7 +178,7 @@ async def test_publishing_failures_leave_the_consumers_and_their_deliveries_alon
         for delivery in held[:acked]:
             await delivery.ack()  # the channel they came on is still there
         assert await bus.publish("", [to_inbound("after")]) == [None]
-        await eventually(lambda: asyncio.sleep(0, any(d.message_id == "after" for d in held)))
+        await eventually(lambda: any(d.message_id == "after" for d in held), what="after held")
         for delivery in held[acked:]:
             await delivery.ack()
         ids = [d.message_id for d in held]
@@ -231,7 +230,7 @@ async def test_heartbeats_keep_an_idle_connection_open(test_vhost: str, broker: 
     await bus.connect()
     try:
         first = bus._publisher._connection
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(3.5)  # scenario: idle for longer than the broker would wait
         assert bus.connected and bus._publisher._connection is first
         assert await bus.publish("", [to_inbound("m")]) == [None]
         assert bus._publisher._connection is first, "it had to reconnect"

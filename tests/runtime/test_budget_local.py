@@ -49,7 +49,7 @@ async def test_a_waiter_cancelled_takes_no_slot_with_it() -> None:
     budget = LocalBudget(spec)
     async with budget.slot():
         waiter = asyncio.create_task(budget.acquire("live"))
-        await asyncio.sleep(0.01)
+        await eventually(lambda: budget._waiters.count("live") == 1, what="the waiter queued")
         waiter.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiter

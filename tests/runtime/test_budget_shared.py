@@ -121,7 +121,7 @@ async def test_bulk_only_gets_what_live_leaves_across_members(members: Members) 
     await eventually(lambda: len(recorder.spans) >= 5)
     live_from = time.monotonic()
     live = [asyncio.create_task(keep_asking("live")) for _ in range(3)]
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(1.5)  # scenario: 1.5 s of both lanes asking, counted below
     stop.set()
     await asyncio.gather(*live)
     live_until = time.monotonic()
@@ -149,7 +149,7 @@ async def test_a_daily_allocation_holds_across_members_and_restarts(members: Mem
         await asyncio.wait_for(recorder.request(b), 0.5)
     restarted = await members.start(s)  # a new process: what was spent is in the database
     fourth = asyncio.create_task(recorder.request(restarted))
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # scenario: the fourth must stay held back all this while
     assert not fourth.done()
 
     # A day later for the oldest request (moved back, as no test waits a day): one more goes.
@@ -169,7 +169,7 @@ async def test_a_request_outliving_its_lease_is_cut_off(members: Members) -> Non
     budget = await members.start(spec(limit=2, window_s=0.2, max_hold_s=0.3))
     with pytest.raises(SlotExpired):
         async with budget.slot():
-            await asyncio.sleep(2)
+            await asyncio.sleep(2)  # scenario: a request that outlives its 0.3 s lease
 
 
 async def test_a_member_that_dies_gives_its_rows_back_by_itself(members: Members) -> None:
@@ -183,7 +183,7 @@ async def test_a_member_that_dies_gives_its_rows_back_by_itself(members: Members
         "    await budget.start()\n"
         "    await budget.acquire('live'); await budget.acquire('live')\n"
         "    print('held', flush=True)\n"
-        "    await asyncio.sleep(60)\n"
+        "    await asyncio.sleep(60)\n"  # scenario: it holds its slots until it is killed
         "asyncio.run(main())\n"
     )
     process = await asyncio.create_subprocess_exec(
@@ -229,15 +229,15 @@ async def test_losing_the_database_falls_back_to_a_share_then_back(
         lost = [m for name, m in (("a", a), ("b", b)) if name in cut_off]
         await eventually(lambda: a.members == b.members == 2)
         senders = [asyncio.create_task(keep_asking(m, i % 2)) for i, m in enumerate([a, b] * 6)]
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # scenario: traffic while the database is there
         proxy.cut()
         cut_at = time.monotonic()
         await eventually(lambda: all(m.mode is Mode.FALLBACK for m in lost))
-        await asyncio.sleep(2.8)
+        await asyncio.sleep(2.8)  # scenario: cut off past the 1.6 s until the share starts
         restored_at = time.monotonic()
         proxy.restore()
         await eventually(lambda: a.mode is b.mode is Mode.SHARED)
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # scenario: traffic once the database is back
         stop.set()
         await asyncio.gather(*senders)
     finally:

@@ -33,6 +33,7 @@ from shared.topology import (
     UNROUTED_QUEUE,
 )
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
+from tests.waiting import eventually
 
 WORK = STRIPE_SYNC_QUEUE
 FIRST_TIER_ONLY = TEST_RETRY_DELAYS_MS[:1]
@@ -40,13 +41,6 @@ FIRST_TIER_ONLY = TEST_RETRY_DELAYS_MS[:1]
 
 def message(message_id: str, routing_key: str = "customer.updated") -> OutgoingMessage:
     return OutgoingMessage(routing_key, f'{{"id": "{message_id}"}}'.encode(), message_id)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait for ``condition``; the timeout only bounds a failing test."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - polling state another task changes
-            await asyncio.sleep(0.01)
 
 
 @dataclass
@@ -154,7 +148,7 @@ class BusContract:
             handled.append(delivery.message_id)
 
         env.start(bus.consume(WORK, ack, prefetch=10))
-        await until(lambda: handled == ["m1"])
+        await eventually(lambda: handled == ["m1"])
         await bus.close()
         assert await env.admin.count(WORK.name) == 0
 
@@ -163,13 +157,13 @@ class BusContract:
         await first.publish("", [message("m1", WORK.name)])
         held = Holder()
         env.start(first.consume(WORK, held, prefetch=10))
-        await until(lambda: len(held.deliveries) == 1)
+        await eventually(lambda: len(held.deliveries) == 1)
         assert held.deliveries[0].redelivered is False
         await first.close()
 
         again = Holder()
         env.start((await env.bus()).consume(WORK, again, prefetch=10))
-        await until(lambda: len(again.deliveries) == 1)
+        await eventually(lambda: len(again.deliveries) == 1)
         assert again.deliveries[0].message_id == "m1"
         assert again.deliveries[0].redelivered is True
 
@@ -178,11 +172,11 @@ class BusContract:
         await bus.publish("", [message(m, WORK.name) for m in ("a", "b", "c")])
         held = Holder()
         env.start(bus.consume(WORK, held, prefetch=2))
-        await until(lambda: len(held.deliveries) == 2)
+        await eventually(lambda: len(held.deliveries) == 2)
         assert await env.admin.count(WORK.name) == 1
 
         await held.deliveries[0].ack()
-        await until(lambda: len(held.deliveries) == 3)
+        await eventually(lambda: len(held.deliveries) == 3)
         assert [d.message_id for d in held.deliveries] == ["a", "b", "c"]
 
     async def test_a_retried_message_comes_back_through_the_wait_queue(self, env: Env) -> None:
@@ -195,7 +189,7 @@ class BusContract:
 
         actions = await self.worker(env, flaky, FIRST_TIER_ONLY)
         await (await env.bus()).publish(EVENTS_EXCHANGE, [message("e1", "customer.updated")])
-        await until(lambda: len(seen) == 2)
+        await eventually(lambda: len(seen) == 2)
 
         retried = seen[1]
         assert retried.message_id == "e1" and retried.body == seen[0].body
@@ -203,7 +197,7 @@ class BusContract:
         assert retried.headers[HEADER_LAST_ERROR] == "Retryable: stripe unavailable"
         assert retried.headers[HEADER_ROUTING_KEY] == "customer.updated"
         assert isinstance(actions[0], RetryLater)
-        await until(lambda: len(actions) == 2)
+        await eventually(lambda: len(actions) == 2)
         assert await env.admin.count(WORK.dead_letter) == 0
 
     async def test_a_permanent_failure_is_dead_lettered_with_its_reason(self, env: Env) -> None:
@@ -212,7 +206,7 @@ class BusContract:
 
         actions = await self.worker(env, reject, FIRST_TIER_ONLY)
         await (await env.bus()).publish(EVENTS_EXCHANGE, [message("e1", "customer.created")])
-        await until(lambda: len(actions) == 1)
+        await eventually(lambda: len(actions) == 1)
 
         (dead,) = await env.admin.peek(WORK.dead_letter)
         assert dead.message_id == "e1" and dead.body == b'{"id": "e1"}'
@@ -229,7 +223,7 @@ class BusContract:
 
         actions = await self.worker(env, down, FIRST_TIER_ONLY)
         await (await env.bus()).publish(EVENTS_EXCHANGE, [message("e1", "customer.deleted")])
-        await until(lambda: any(isinstance(a, DeadLetter) for a in actions))
+        await eventually(lambda: any(isinstance(a, DeadLetter) for a in actions))
 
         (dead,) = await env.admin.peek(WORK.dead_letter)
         assert dead.headers[HEADER_REASON] == "retries_exhausted"
@@ -245,7 +239,7 @@ class BusContract:
 
         await self.worker(env, record, FIRST_TIER_ONLY)
         assert await (await env.bus()).publish(EVENTS_EXCHANGE, published) == [None] * 24
-        await until(lambda: len(handled) == 24)
+        await eventually(lambda: len(handled) == 24)
         for entity in ("a", "b", "c"):
             mine = [m for m in handled if m.startswith(entity)]
             assert mine == [f"{entity}-{n}" for n in range(8)]

@@ -15,7 +15,7 @@ async def _cancel_as_it_wakes(wait: Callable[[asyncio.Event], Awaitable[object]]
     """Whether the waiting task ended cancelled when the event and the cancel came together."""
     event = asyncio.Event()
     task = asyncio.create_task(wait(event))
-    await asyncio.sleep(0)  # one loop turn: the task is now waiting on the event
+    await asyncio.sleep(0)  # scenario: one loop turn, so the task now waits on the event
     event.set()
     task.cancel()
     try:

@@ -11,6 +11,7 @@ from services.runtime.bus import Delivery, OutgoingMessage
 from services.runtime.worker import Worker
 from shared.topology import STRIPE_SYNC_QUEUE
 from tests.conftest import TEST_RETRY_DELAYS_MS, VHOST, Broker, rabbitmqctl
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -29,23 +30,15 @@ async def test_worker_reconnects_after_the_broker_drops_its_connection(
     task = asyncio.create_task(worker.run())
     try:
         await publisher.publish("twoway.events", [OutgoingMessage("customer.updated", b"{}", "a")])
-        async with asyncio.timeout(10):
-            while "a" not in seen:  # noqa: ASYNC110 - another task fills it
-                await asyncio.sleep(0.02)
+        await eventually(lambda: "a" in seen, what="the worker consuming a")
         # The broker drops every connection of the vhost: the worker's, the publisher's, ours.
         await asyncio.to_thread(rabbitmqctl, "close_all_connections", "-p", VHOST, "test")
-        await asyncio.sleep(0.5)
+        await eventually(lambda: not publisher.connected, what="the publisher seeing the drop")
         results = await publisher.publish(
             "twoway.events", [OutgoingMessage("customer.updated", b"{}", "b")]
         )
-        if results != [None]:  # the publisher noticed the drop only now: once more
-            results = await publisher.publish(
-                "twoway.events", [OutgoingMessage("customer.updated", b"{}", "b")]
-            )
-        assert results == [None]
-        async with asyncio.timeout(15):
-            while "b" not in seen:  # noqa: ASYNC110 - another task fills it
-                await asyncio.sleep(0.05)
+        assert results == [None]  # it reconnects first: it knew of the drop
+        await eventually(lambda: "b" in seen, timeout=15, what="the reconnected worker consuming b")
         assert not task.done(), "the worker gave up instead of reconnecting"
     finally:
         task.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import types
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from shared.kinds import APP, Action, EntityKind, Origin, Provider
 from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -80,7 +82,25 @@ class Workers:
     async def stop_all(self) -> None:
         for task in self.tasks:
             await self.stop(task)
-        await asyncio.sleep(0.05)  # let orphaned handler tasks see their closed channel
+        # A handler runs in a task of aio-pika's own, which the worker's stop cancels without
+        # waiting for it: none may outlive the test (and its database).
+        await eventually(lambda: not handlers_running(), what="the stopped workers' handlers done")
+
+
+_ON_MESSAGE = next(
+    code
+    for code in AmqpBus.consume.__code__.co_consts
+    if isinstance(code, types.CodeType) and code.co_name == "on_message"
+)
+
+
+def handlers_running() -> list[asyncio.Task[Any]]:
+    """The tasks running a delivery's handler (``AmqpBus.consume``'s ``on_message``) now."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "cr_code", None) is _ON_MESSAGE
+    ]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ async def test_keyed_locks_serialize_one_key_in_arrival_order_and_clean_up() -> 
 
     async def work(i: int) -> None:
         async with locks.hold("k"):
-            await asyncio.sleep(0.001 * (5 - i))
+            await asyncio.sleep(0.001 * (5 - i))  # scenario: later arrivals finish sooner
             order.append(i)
 
     await asyncio.gather(*(work(i) for i in range(5)))

@@ -28,11 +28,11 @@ class HangingBus(Bus):
     async def publish(
         self, exchange: str, messages: Sequence[OutgoingMessage], timeout: float = 10.0
     ) -> list[BaseException | None]:
-        await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # scenario: the silent broker never confirms
         return [None for _ in messages]
 
     async def consume(self, queue: WorkQueue, handler: Handler, prefetch: int) -> None:
-        await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # scenario: the silent broker never delivers
 
     async def ping(self) -> bool:
         return False
