@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -23,12 +23,30 @@ class WaitTimedOut(AssertionError):
     """A condition was not met by its deadline."""
 
 
+@overload
 async def eventually(
-    check: Callable[[], T | Awaitable[T]],
+    check: Callable[[], Awaitable[T]],
+    timeout: float = ...,
+    interval: float = ...,
+    what: str | None = ...,
+) -> T: ...
+
+
+@overload
+async def eventually(
+    check: Callable[[], T],
+    timeout: float = ...,
+    interval: float = ...,
+    what: str | None = ...,
+) -> T: ...
+
+
+async def eventually(
+    check: Callable[[], Any],
     timeout: float = 10.0,
     interval: float = POLL_S,
     what: str | None = None,
-) -> T:
+) -> Any:
     """Poll ``check`` until it returns something truthy; return that, or fail at the deadline."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -37,7 +55,7 @@ async def eventually(
         if inspect.isawaitable(value):
             value = await value
         if value:
-            return value  # type: ignore[no-any-return]
+            return value
         if loop.time() >= deadline:
             name = what or getattr(check, "__qualname__", repr(check))
             raise WaitTimedOut(f"{name}: not met within {timeout} s; last value seen: {value!r}")
