@@ -130,7 +130,7 @@ class SalesforceFake:
     async def requests(self) -> list[dict[str, Any]]:
         """Every request to the API and the token endpoint: ``method``, ``path``, ``query``,
         ``status``, ``at``, ``body`` (JSON; the token request's is not kept), ``user``,
-        ``contact_id``, ``local_id``."""
+        ``call_options``, ``contact_id``, ``local_id``."""
         log: list[dict[str, Any]] = (await self._call("GET", "/requests")).json()
         return log
 
