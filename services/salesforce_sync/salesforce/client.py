@@ -41,6 +41,8 @@ CALL_OPTIONS = "client=twoway"
 class Token:
     access_token: str
     instance_url: str
+    user_id: str | None = None
+    """The user the client runs as (the integration user): the identity URL's last part."""
 
 
 class SalesforceClient:
@@ -77,7 +79,9 @@ class SalesforceClient:
             # The error body names the problem, never the secret.
             raise Permanent(f"salesforce sign-in refused: {response.text[:200]}", "salesforce_auth")
         body = response.json()
-        return Token(str(body["access_token"]), str(body["instance_url"]).rstrip("/"))
+        identity = body.get("id")
+        user_id = identity.rstrip("/").rpartition("/")[2] if isinstance(identity, str) else None
+        return Token(str(body["access_token"]), str(body["instance_url"]).rstrip("/"), user_id)
 
     async def request(
         self,
@@ -95,9 +99,7 @@ class SalesforceClient:
         2xx) are returned, other failures raised in the runtime's taxonomy."""
         token = await self.token()
         for attempt in (1, 2):
-            response = await self._send(
-                operation, method, path, token, json, params, lane, headers
-            )
+            response = await self._send(operation, method, path, token, json, params, lane, headers)
             if (
                 response.status_code == 401
                 and attempt == 1
