@@ -89,3 +89,13 @@ class EventSource(Protocol):
     async def since(self, cursor: str) -> EventPage:
         """The events just after ``cursor``, oldest first; raises ``CursorExpired``."""
         ...
+
+
+@dataclass(frozen=True)
+class Sources:
+    """A provider's side of the repair jobs, open for the length of a job."""
+
+    objects: ObjectSource
+    events: EventSource
+    kinds: tuple[EntityKind, ...]
+    """The kinds it can list (and audit)."""
