@@ -54,6 +54,11 @@ class SalesforceFake:
         self.org_id = config["org_id"]
         return config
 
+    async def drop_outbound(self) -> None:
+        """No Outbound Message is configured any more: changes from now on send none (as if
+        their messages were dropped after 24 hours of failed deliveries)."""
+        await self._call("POST", "/config", json={"outbound_url": None})
+
     # --- contacts (Salesforce field names) ----------------------------------------------------
     async def contacts(self, include_deleted: bool = False) -> list[dict[str, Any]]:
         params = {"include_deleted": "true"} if include_deleted else {}

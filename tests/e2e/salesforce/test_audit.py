@@ -31,7 +31,7 @@ async def test_a_change_no_message_told_of_is_found_and_repaired(
     code, text = await drift_report(salesforce_settings, settings)
     assert (code, text.splitlines()[0]) == (0, "1 customer objects at salesforce, 0 not linked "
                                             "here, 0 differences"), text  # fmt: skip
-    await three.salesforce.configure(outbound_url=None)  # no Outbound Message for what follows
+    await three.salesforce.drop_outbound()  # no Outbound Message for what follows
     contact_id = customer["sync"]["salesforce"]["external_id"]
     await three.salesforce.edit(contact_id, Phone="+1 555 0123")
 
