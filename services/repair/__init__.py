@@ -3,6 +3,6 @@
 
 A repair job needs both sides: the provider's (its client and the deployment's budget, from
 the provider's package, registered in ``providers``) and the app's (links, shadows and the
-inbound path, from ``services.crud``). The services never import each other; this package wires one of each
-through the interfaces of ``services.runtime.repair``.
+inbound path, from ``services.crud``). The services never import each other; this package
+wires one of each through the interfaces of ``services.runtime.repair``.
 """
