@@ -6,6 +6,10 @@ Salesforce, and a second run that changes nothing at all."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
 from services.salesforce_sync.settings import SalesforceSyncSettings
+from tests.conftest import eventually
 from tests.e2e.salesforce.conftest import reconcile
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.repair.conftest import local_customers
@@ -115,3 +120,61 @@ async def test_a_dry_run_writes_nothing(
     assert (counts["imported"], counts["pushed"]) == (1, 1)
     assert await state() == before
     assert await ReconcileRun.filter(provider="salesforce").count() == 0
+
+
+async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
+    db: None,
+    salesforce_fake: SalesforceFake,
+    salesforce_settings: SalesforceSyncSettings,
+    settings: CrudSettings,
+    tmp_path: Path,
+) -> None:
+    rows = [{"name": f"Person N{i}", "email": f"n{i}@example.com"} for i in range(CONTACTS)]
+    await local_customers(rows[:HERE])
+    for i, row in enumerate(rows):
+        await salesforce_fake.create(FirstName="Person", LastName=f"N{i}", Email=row["email"])
+    env = {
+        **os.environ,
+        "TWOWAY_DATABASE_URL": settings.database_url.get_secret_value(),
+        "SALESFORCE_LOGIN_URL": salesforce_fake.url,
+        "SALESFORCE_CLIENT_ID": salesforce_fake.client_id,
+        "SALESFORCE_CLIENT_SECRET": salesforce_fake.client_secret,
+        # One request a second: slow enough to be killed between two pages.
+        "TWOWAY_SALESFORCE_DAILY_BUDGET": "1",
+        "TWOWAY_SALESFORCE_BUDGET_WINDOW_S": "1",
+        "TWOWAY_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "reconcile", "salesforce",
+        "--report", str(tmp_path / "killed.json"),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+
+        async def checkpointed() -> ReconcileRun | None:
+            run = await ReconcileRun.filter(provider="salesforce", status="running").first()
+            return run if run is not None and run.cursor is not None else None
+
+        run = await eventually(checkpointed, timeout=30)
+        assert run is not None, "the run never got going"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.communicate()
+    killed = await ReconcileRun.get(id=run.id)
+    assert killed.status == "running" and killed.phase == "link"
+    assert 0 < sum(killed.counts.values()) < CONTACTS
+
+    resumed = await reconcile(salesforce_settings, settings, tmp_path, "--resume")
+
+    assert resumed.code == 0, resumed.text
+    assert resumed.report is not None and resumed.report["run"] == run.id
+    counts = resumed.report["counts"]
+    assert (counts["linked"], counts["imported"], counts["failed"]) == (HERE, CONTACTS - HERE, 0)
+    links = await ExternalLink.filter(provider="salesforce", entity="customer", deleted=False)
+    assert len({link.external_id for link in links}) == CONTACTS
+    assert len({link.entity_id for link in links}) == CONTACTS
+    assert await Customer.all().count() == CONTACTS
+    # Each Contact went through the inbound path once: the killed page's were found there.
+    assert await InboxEntry.filter(event_id__startswith=f"reconcile:{run.id}:").count() == CONTACTS
