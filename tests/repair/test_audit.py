@@ -84,9 +84,8 @@ async def test_a_change_behind_twoways_back_is_found_and_repaired(
     assert sample("twoway_drift_repaired_total") == repaired + 1
     assert sample("twoway_drift_objects") == 0
     assert (await drift_report(sync_settings, settings))[0] == 0
-    await audit_pass(
-        sync_settings, app_side(settings, Provider.STRIPE)
-    )  # nothing left: no second repair
+    # Nothing left: no second repair.
+    await audit_pass(sync_settings, app_side(settings, Provider.STRIPE))
     assert sample("twoway_drift_found_total") == found + 1
 
 

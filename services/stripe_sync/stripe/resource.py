@@ -148,11 +148,7 @@ class StripeResource(Resource):
         for obj in listing.data:
             try:
                 command = observed(
-                    self.kind,
-                    obj,
-                    f"list:{obj.get('id')}",
-                    "list",
-                    listing.at,
+                    self.kind, obj, f"list:{obj.get('id')}", "list", listing.at,
                     listing.resolution_s,
                 )
             except MalformedObject:
