@@ -149,19 +149,18 @@ async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
         "--report", str(tmp_path / "killed.json"),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+    async def checkpointed() -> ReconcileRun | None:
+        run = await ReconcileRun.filter(provider="salesforce", status="running").first()
+        return run if run is not None and run.cursor is not None else None
+
     try:
-
-        async def checkpointed() -> ReconcileRun | None:
-            run = await ReconcileRun.filter(provider="salesforce", status="running").first()
-            return run if run is not None and run.cursor is not None else None
-
         run = await eventually(checkpointed, timeout=30)
-        assert run is not None, "the run never got going"
-        process.send_signal(signal.SIGKILL)
     finally:
         if process.returncode is None:
-            process.kill()
-        await process.communicate()
+            process.send_signal(signal.SIGKILL)
+        _, err = await process.communicate()
+    assert run is not None, f"the run never got going: {err.decode()[-2000:]}"
     killed = await ReconcileRun.get(id=run.id)
     assert killed.status == "running" and killed.phase == "link"
     assert 0 < sum(killed.counts.values()) < CONTACTS
