@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.repair.drift_command import add_arguments as add_drift_arguments
+from services.repair.providers import provider_names
 from services.repair.reconcile_command import add_arguments as add_reconcile_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.ports import require_free
@@ -221,12 +222,19 @@ def cmd_salesforce_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provider_settings(name: str) -> ServiceSettings:
+    """The settings of a provider the repair jobs serve, read from the environment."""
+    from services.repair.providers import REPAIR_PROVIDERS
+    from shared.kinds import Provider
+
+    return load(REPAIR_PROVIDERS[Provider(name)].settings)
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from services.crud.settings import CrudSettings
     from services.repair import reconcile_command
-    from services.stripe_sync.settings import StripeSyncSettings
 
-    sync = load(StripeSyncSettings)
+    sync = _provider_settings(args.provider)
     crud = load(CrudSettings)
     configure_logging("reconcile", sync.log_level, sync.log_format)
     try:
@@ -239,26 +247,31 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_drift(args: argparse.Namespace) -> int:
     from services.crud.settings import CrudSettings
     from services.repair import drift_command
-    from services.stripe_sync.settings import StripeSyncSettings
 
-    sync = load(StripeSyncSettings)
+    sync = _provider_settings(args.provider)
     crud = load(CrudSettings)
     configure_logging("drift", sync.log_level, sync.log_format)
     return asyncio.run(drift_command.main(args, sync, crud, sys.stdout))
 
 
-def cmd_stripe_repair(args: argparse.Namespace) -> int:
+def cmd_repair(args: argparse.Namespace) -> int:
     from services.crud.settings import CrudSettings
     from services.repair.main import main as repair_main
     from services.repair.settings import RepairSettings
     from services.runtime.process import run_process, run_until_signal
-    from services.stripe_sync.settings import StripeSyncSettings
+    from shared.kinds import Provider
 
     repair = load(RepairSettings)
-    sync = load(StripeSyncSettings)
+    sync = _provider_settings(args.provider)
     crud = load(CrudSettings)
-    configure_logging("stripe_repair", repair.log_level, repair.log_format)
-    job = repair_main(repair, sync, crud, metrics_port=repair.metrics_port or None)
+    configure_logging(f"{args.provider}_repair", repair.log_level, repair.log_format)
+    job = repair_main(
+        repair,
+        sync,
+        crud,
+        provider=Provider(args.provider),
+        metrics_port=repair.metrics_port or None,
+    )
     run_process(run_until_signal([], [job]))
     return 0
 
@@ -368,10 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_salesforce_sync)
 
     p = sub.add_parser(
-        "stripe-repair",
+        "repair",
         help="read back webhooks that never arrived (catch-up) and repair drift (audit)",
     )
-    p.set_defaults(func=cmd_stripe_repair)
+    p.add_argument("provider", choices=provider_names())
+    p.set_defaults(func=cmd_repair)
+    for name in provider_names():
+        # The name each provider's repair role had before ``repair PROVIDER``: kept working.
+        p = sub.add_parser(f"{name}-repair", help=f"the same as `twoway repair {name}`")
+        p.set_defaults(func=cmd_repair, provider=name)
 
     p = sub.add_parser("drift", help="compare here with a provider: `twoway drift report`")
     add_drift_arguments(p)

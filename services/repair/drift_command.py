@@ -1,4 +1,4 @@
-"""``twoway drift report [stripe] [--kind K] [--json]``: what differs now, read-only.
+"""``twoway drift report [PROVIDER] [--kind K] [--json]``: what differs now, read-only.
 
 Every object at the provider is read (bulk lane) and compared with its local entity. Listed:
 values the provider holds that twoway did not know of (drift: the audit repairs these), and
@@ -13,29 +13,33 @@ import json
 from typing import Any, TextIO
 
 from services.crud.settings import CrudSettings
-from services.repair.wiring import app_side, database, stripe_side
+from services.repair.providers import provider_names
+from services.repair.wiring import app_side, database, provider_side
 from services.runtime.repair.reconcile import pages
 from services.runtime.repair.target import Difference
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.kinds import EntityKind
+from services.runtime.settings import ServiceSettings
+from shared.kinds import EntityKind, Provider
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="drift_command", required=True)
     report = sub.add_parser("report", help="list what differs now between here and a provider")
-    report.add_argument("provider", nargs="?", choices=["stripe"], default="stripe")
+    names = provider_names()
+    report.add_argument("provider", nargs="?", choices=names, default=names[0])
     report.add_argument(
         "--kind", choices=[k.value for k in EntityKind], default=EntityKind.CUSTOMER.value
     )
     report.add_argument("--json", action="store_true", help="one JSON document instead of text")
 
 
-async def collect(sync: StripeSyncSettings, crud: CrudSettings, kind: EntityKind) -> dict[str, Any]:
+async def collect(
+    provider: Provider, sync: ServiceSettings, crud: CrudSettings, kind: EntityKind
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     objects = unlinked = 0
-    async with stripe_side(sync) as stripe:
-        target = app_side(crud)
-        async for page in pages(stripe.objects, kind, None):
+    async with provider_side(provider, sync) as sources:
+        target = app_side(crud, provider)
+        async for page in pages(sources.objects, kind, None):
             objects += len(page.items)
             for look in await target.looks(kind, page.items):
                 if look.entity_id is None:
@@ -49,11 +53,7 @@ async def collect(sync: StripeSyncSettings, crud: CrudSettings, kind: EntityKind
                             "path": d.path,
                             "app": d.app,
                             "provider": d.provider,
-                            "state": "drift"
-                            if not d.known
-                            else "pending"
-                            if d.pending
-                            else "differs",
+                            "state": _state(d),
                         }
                     )
     return {"kind": kind.value, "objects": objects, "unlinked": unlinked, "differences": rows}
@@ -67,13 +67,14 @@ def _state(difference: Difference) -> str:
 
 async def main(
     args: argparse.Namespace,
-    sync: StripeSyncSettings,
+    sync: ServiceSettings,
     crud: CrudSettings,
     out: TextIO,
     own_database: bool = True,
 ) -> int:
+    """``sync``: the provider's settings (``REPAIR_PROVIDERS[provider].settings``)."""
     async with database(sync.database_url.get_secret_value(), own_database):
-        found = await collect(sync, crud, EntityKind(args.kind))
+        found = await collect(Provider(args.provider), sync, crud, EntityKind(args.kind))
     if args.json:
         print(json.dumps(found, indent=2), file=out)
     else:

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import TextIO
 
 from services.crud.settings import CrudSettings
-from services.repair.wiring import app_side, database, stripe_side
+from services.repair.providers import provider_names
+from services.repair.wiring import app_side, database, provider_side
 from services.runtime.repair.progress import Progress
 from services.runtime.repair.reconcile import Options, Reconcile
 from services.runtime.repair.retry import GaveUp
 from services.runtime.repair.runs import RunState
 from services.runtime.repair.target import Verdict
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.kinds import EntityKind
+from services.runtime.settings import ServiceSettings
+from shared.kinds import EntityKind, Provider
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,14 @@ ROWS = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("provider", choices=["stripe"])
+    parser.add_argument("provider", choices=provider_names())
     parser.add_argument(
         "--kind", choices=[k.value for k in EntityKind], default=EntityKind.CUSTOMER.value
     )
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="say what would happen; write nothing (no row, no event, no Stripe write)",
+        help="say what would happen; write nothing (no row, no event, no provider write)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="go on with the last run that did not finish"
@@ -92,18 +93,23 @@ def report(run: RunState, dry_run: bool) -> dict[str, object]:
 
 async def main(
     args: argparse.Namespace,
-    sync: StripeSyncSettings,
+    sync: ServiceSettings,
     crud: CrudSettings,
     out: TextIO,
     progress: Progress | None = None,
     own_database: bool = True,
 ) -> int:
+    """``sync``: the provider's settings (``REPAIR_PROVIDERS[provider].settings``)."""
+    provider = Provider(args.provider)
     options = Options(EntityKind(args.kind), dry_run=args.dry_run, resume=args.resume)
     async with (
         database(sync.database_url.get_secret_value(), own_database),
-        stripe_side(sync) as stripe,
+        provider_side(provider, sync) as sources,
     ):
-        job = Reconcile(stripe.objects, app_side(crud), progress or Progress())
+        if options.kind not in sources.kinds:
+            print(f"{provider.value} does not sync {options.kind.value}", file=out)
+            return 2
+        job = Reconcile(sources.objects, app_side(crud, provider), progress or Progress())
         try:
             run = await job(options)
         except GaveUp as exc:

@@ -1,23 +1,19 @@
-"""Opening what every repair job runs on: the database, Stripe's client and budget."""
+"""Opening what every repair job runs on: the database, a provider's sources, the app's side."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from services.crud.entities import model_modules
 from services.crud.repair.target import CrudTarget
 from services.crud.settings import CrudSettings
+from services.repair.providers import REPAIR_PROVIDERS
 from services.runtime.db import close_db, init_db
 from services.runtime.repair.models import MODELS_MODULE
+from services.runtime.repair.source import Sources
 from services.runtime.schema.history import CORE_SCHEMA
-from services.stripe_sync.ratelimit import stripe_budget
-from services.stripe_sync.repair.events import StripeEvents
-from services.stripe_sync.repair.objects import StripeObjects
-from services.stripe_sync.settings import StripeSyncSettings
-from services.stripe_sync.stripe.calls import Caller
-from services.stripe_sync.stripe.client import build_client
+from services.runtime.settings import ServiceSettings
 from shared.kinds import Provider
 
 
@@ -39,27 +35,12 @@ async def database(url: str, own: bool = True) -> AsyncIterator[None]:
         await close_db()
 
 
-@dataclass(frozen=True)
-class StripeSide:
-    objects: StripeObjects
-    events: StripeEvents
-
-
 @contextlib.asynccontextmanager
-async def stripe_side(settings: StripeSyncSettings) -> AsyncIterator[StripeSide]:
-    """Stripe's client on the deployment's rate budget (the jobs use its bulk lane)."""
-    client, http_client = build_client(
-        settings.stripe_api_key.get_secret_value(),
-        settings.stripe_api_base,
-        settings.stripe_timeout_s,
-    )
-    try:
-        async with stripe_budget(settings) as budget:
-            call = Caller(budget)
-            yield StripeSide(StripeObjects(client, call), StripeEvents(client, call))
-    finally:
-        await http_client.close_async()  # type: ignore[no-untyped-call]
+async def provider_side(provider: Provider, settings: ServiceSettings) -> AsyncIterator[Sources]:
+    """The provider's sources on its client and the deployment's budget for it."""
+    async with REPAIR_PROVIDERS[provider].open(settings) as sources:
+        yield sources
 
 
-def app_side(crud: CrudSettings) -> CrudTarget:
-    return CrudTarget(Provider.STRIPE, crud.rules())
+def app_side(crud: CrudSettings, provider: Provider) -> CrudTarget:
+    return CrudTarget(provider, crud.rules())

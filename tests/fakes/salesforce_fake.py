@@ -54,6 +54,11 @@ class SalesforceFake:
         self.org_id = config["org_id"]
         return config
 
+    async def drop_outbound(self) -> None:
+        """No Outbound Message is configured any more: changes from now on send none (as if
+        their messages were dropped after 24 hours of failed deliveries)."""
+        await self._call("POST", "/config", json={"outbound_url": None})
+
     # --- contacts (Salesforce field names) ----------------------------------------------------
     async def contacts(self, include_deleted: bool = False) -> list[dict[str, Any]]:
         params = {"include_deleted": "true"} if include_deleted else {}
@@ -130,7 +135,7 @@ class SalesforceFake:
     async def requests(self) -> list[dict[str, Any]]:
         """Every request to the API and the token endpoint: ``method``, ``path``, ``query``,
         ``status``, ``at``, ``body`` (JSON; the token request's is not kept), ``user``,
-        ``contact_id``, ``local_id``."""
+        ``call_options``, ``contact_id``, ``local_id``."""
         log: list[dict[str, Any]] = (await self._call("GET", "/requests")).json()
         return log
 

@@ -15,7 +15,7 @@ from services.crud.settings import CrudSettings
 from services.crud.sync.models import ConflictRecord
 from services.crud.sync.rules import ConflictRule, ConflictRules
 from services.repair import drift_command
-from services.repair.wiring import app_side, stripe_side
+from services.repair.wiring import app_side, provider_side
 from services.runtime.repair.audit import Audit
 from services.stripe_sync.settings import StripeSyncSettings
 from shared.kinds import EntityKind, Provider
@@ -53,7 +53,7 @@ async def drift_report(sync: StripeSyncSettings, crud: CrudSettings) -> tuple[in
 
 
 async def audit_pass(sync: StripeSyncSettings, target: CrudTarget) -> None:
-    async with stripe_side(sync) as stripe:
+    async with provider_side(Provider.STRIPE, sync) as stripe:
         audit = Audit(stripe.objects, target, EntityKind.CUSTOMER, period_s=1, max_rate=100)
         await audit.step()
 
@@ -74,7 +74,7 @@ async def test_a_change_behind_twoways_back_is_found_and_repaired(
     assert f'drift    {ada_external} {ada} name: app="Ada" provider="Ada Lovelace"' in text
     assert f'drift    {ada_external} {ada} metadata.team: app=null provider="math"' in text
 
-    await audit_pass(sync_settings, app_side(settings))
+    await audit_pass(sync_settings, app_side(settings, Provider.STRIPE))
     await system.quiet()
 
     customer = (await system.api.get(f"/customers/{ada}")).json()
@@ -84,7 +84,8 @@ async def test_a_change_behind_twoways_back_is_found_and_repaired(
     assert sample("twoway_drift_repaired_total") == repaired + 1
     assert sample("twoway_drift_objects") == 0
     assert (await drift_report(sync_settings, settings))[0] == 0
-    await audit_pass(sync_settings, app_side(settings))  # nothing left: no second repair
+    # Nothing left: no second repair.
+    await audit_pass(sync_settings, app_side(settings, Provider.STRIPE))
     assert sample("twoway_drift_found_total") == found + 1
 
 

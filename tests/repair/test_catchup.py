@@ -14,6 +14,7 @@ from services.repair.settings import RepairSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.repair.models import RepairCursor
 from services.stripe_sync.settings import StripeSyncSettings
+from shared.kinds import Provider
 from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.conftest import System
 from tests.scrape import free_port
@@ -43,7 +44,8 @@ async def repair_role(
         **{"catchup_interval_s": 3600.0, "audit_period_s": 3600.0, **overrides},
     )
     bus = AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
-    return asyncio.create_task(repair_main(repair, sync, settings, bus=bus, own_database=False))
+    job = repair_main(repair, sync, settings, provider=Provider.STRIPE, bus=bus, own_database=False)
+    return asyncio.create_task(job)
 
 
 async def stop(task: asyncio.Task[None]) -> None:

@@ -26,7 +26,7 @@ from services.runtime.repair.source import Observed
 from services.runtime.repair.target import Difference, Local, Look, Result, Verdict
 from shared.commands import Upsert
 from shared.events import parse_event
-from shared.fields import changed_paths
+from shared.fields import changed_paths, fields_of
 from shared.kinds import EntityKind, Provider
 
 
@@ -62,6 +62,8 @@ class CrudTarget:
                 continue
             ours, clock = state
             theirs = item.flat()
+            if item.holds is not None:
+                ours = {p: v for p, v in ours.items() if fields_of([p]) <= item.holds}
             shadow = Shadow.load(link.shadow)
             differences = [
                 Difference(

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce import control, rest
+from services.dev.fake_salesforce import control, query, rest
 from services.dev.fake_salesforce.auth import token
 from services.dev.fake_salesforce.config import FakeConfig
 from services.dev.fake_salesforce.gate import injected, log_entry, org_of
@@ -41,6 +41,7 @@ def create_app(config: FakeConfig | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/services/oauth2/token", _token, methods=["POST"]),
+            *query.ROUTES,
             *rest.ROUTES,
             *control.ROUTES,
         ],

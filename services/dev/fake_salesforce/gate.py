@@ -20,7 +20,8 @@ from services.dev.fake_salesforce.org import Org
 
 Call = dict[str, Any]
 """One request-log entry: ``at``, ``method``, ``path``, ``query``, ``status``, ``body``,
-``user``, and the ``contact_id`` / ``local_id`` it was about, when known."""
+``user``, ``call_options`` (the ``Sforce-Call-Options`` header), and the ``contact_id`` /
+``local_id`` it was about, when known."""
 Handler = Callable[[Request, Org, Call], Awaitable[Response]]
 _VERSION = re.compile(r"^[0-9]{2}\.0$")
 
@@ -45,6 +46,7 @@ def log_entry(org: Org, request: Request) -> Call:
         "user": org.sessions.lookup(request.headers.get("authorization")),
         "contact_id": params.get("contact_id"),
         "local_id": params.get("value") if by_local_id else None,
+        "call_options": request.headers.get("sforce-call-options"),
     }
     org.requests.append(call)
     return call

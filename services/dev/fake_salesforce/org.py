@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from services.dev.fake_salesforce.auth import Sessions
@@ -24,6 +25,9 @@ class Org:
         self.outbound = Outbound(config, self.outbound_fields)
         self.used = 0
         self.requests: list[dict[str, Any]] = []
+        self.query_results: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        """Query locators: the rows of a query with more to come, and its batch size."""
+        self.started_at = datetime.now(UTC)
 
     async def reset(self, *, config: bool = False) -> None:
         """Forget all state (contacts, sessions, faults, usage, log, outbound queue); the
@@ -37,6 +41,7 @@ class Org:
         self.faults.queued.clear()
         self.used = 0
         self.requests.clear()
+        self.query_results.clear()
         await self.outbound.reset()
 
     # --- writes: every one by some user; each queues an Outbound Message -------------------

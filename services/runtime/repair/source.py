@@ -1,8 +1,8 @@
 """The provider's side of the repair jobs: objects page by page, and events since a cursor.
 
-A provider brings its own paging behind these two interfaces: Stripe pages with
-``starting_after`` / ``ending_before``; Salesforce would page with SOQL ``queryMore`` or by
-``SystemModstamp``. Cursors are opaque strings the jobs keep in their checkpoints.
+A provider brings its own paging behind these two interfaces (Stripe: ``starting_after`` /
+``ending_before``; Salesforce: SOQL on ``Id`` and on ``SystemModstamp``). Cursors are opaque
+strings the jobs keep in their checkpoints.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ class Observed:
     command: Upsert
     keys: Mapping[str, str] = field(default_factory=dict)
     """The kind's match keys besides the twoway id (customers: ``{"email": ...}``)."""
+    holds: frozenset[str] | None = None
+    """The kind's fields the provider's object can hold (None: every synced field); the
+    others are never compared with the local entity."""
 
     @property
     def external_id(self) -> str:
@@ -86,3 +89,13 @@ class EventSource(Protocol):
     async def since(self, cursor: str) -> EventPage:
         """The events just after ``cursor``, oldest first; raises ``CursorExpired``."""
         ...
+
+
+@dataclass(frozen=True)
+class Sources:
+    """A provider's side of the repair jobs, open for the length of a job."""
+
+    objects: ObjectSource
+    events: EventSource
+    kinds: tuple[EntityKind, ...]
+    """The kinds it can list (and audit)."""

@@ -12,6 +12,8 @@ on httpx, which twoway already uses, serves them.
   so twoway stops before the org's allocation runs out: the work waits, nothing is
   dead-lettered. ``REQUEST_LIMIT_EXCEEDED`` pauses the whole deployment.
 - **Usage**: ``Sforce-Limit-Info: api-usage=n/m`` from every answer goes to ``/metrics``.
+- **Origin**: every request carries ``Sforce-Call-Options: client=twoway``, so Salesforce
+  records twoway as the client of its writes (Change Data Capture's ``changeOrigin``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +34,15 @@ from services.salesforce_sync.salesforce.errors import LIMIT_PAUSE_S, classify, 
 from services.salesforce_sync.settings import SalesforceSyncSettings
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+CALL_OPTIONS = "client=twoway"
 
 
 @dataclass(frozen=True)
 class Token:
     access_token: str
     instance_url: str
+    user_id: str | None = None
+    """The user the client runs as (the integration user): the identity URL's last part."""
 
 
 class SalesforceClient:
@@ -74,7 +79,9 @@ class SalesforceClient:
             # The error body names the problem, never the secret.
             raise Permanent(f"salesforce sign-in refused: {response.text[:200]}", "salesforce_auth")
         body = response.json()
-        return Token(str(body["access_token"]), str(body["instance_url"]).rstrip("/"))
+        identity = body.get("id")
+        user_id = identity.rstrip("/").rpartition("/")[2] if isinstance(identity, str) else None
+        return Token(str(body["access_token"]), str(body["instance_url"]).rstrip("/"), user_id)
 
     async def request(
         self,
@@ -86,12 +93,13 @@ class SalesforceClient:
         params: dict[str, str] | None = None,
         accept: Collection[int] = (),
         lane: Lane = "live",
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One API request under ``/services/data/vXX.X``; answers in ``accept`` (besides
         2xx) are returned, other failures raised in the runtime's taxonomy."""
         token = await self.token()
         for attempt in (1, 2):
-            response = await self._send(operation, method, path, token, json, params, lane)
+            response = await self._send(operation, method, path, token, json, params, lane, headers)
             if (
                 response.status_code == 401
                 and attempt == 1
@@ -116,9 +124,14 @@ class SalesforceClient:
         json: Any,
         params: dict[str, str] | None,
         lane: Lane,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         url = f"{token.instance_url}/services/data/v{self.settings.salesforce_api_version}{path}"
-        headers = {"Authorization": f"Bearer {token.access_token}"}
+        headers = {
+            "Authorization": f"Bearer {token.access_token}",
+            "Sforce-Call-Options": CALL_OPTIONS,
+            **(extra_headers or {}),
+        }
         async with self.budget.slot(lane):
             started = time.perf_counter()
             try:

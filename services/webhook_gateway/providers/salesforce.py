@@ -10,7 +10,8 @@ Salesforce does not sign them. What stands in for a signature: the secret token 
 path, the configured ``OrganizationId`` (both compared in constant time), TLS, and an IP
 allow-list of Salesforce's ranges at the deployment's edge (see the README).
 
-Normalization: a notification is an upsert of the customer (``external_id`` the Contact's Id,
+Normalization (``shared.salesforce_normalize``, shared with the repair jobs): a notification
+is an upsert of the customer (``external_id`` the Contact's Id,
 ``local_id`` the External ID field, the time ``SystemModstamp`` to the millisecond), deduped
 downstream by the notification's ``Id``. A change whose ``LastModifiedById`` is the integration
 user (twoway's own write) is skipped, as Salesforce advises against loops; the shadow
@@ -23,13 +24,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 from starlette.responses import Response
 
 from services.webhook_gateway.providers.base import (
@@ -39,18 +39,20 @@ from services.webhook_gateway.providers.base import (
     WebhookRejected,
 )
 from services.webhook_gateway.settings import GatewaySettings
-from shared.commands import Delete, Upsert
-from shared.kinds import EntityKind, Provider
-from shared.registry import Registry
+from shared.kinds import Provider
+from shared.salesforce_normalize import (
+    CHANGE_FIELDS,
+    CONTACT_FIELDS,
+    SALESFORCE_OBJECTS,
+    MalformedRecord,
+    command_of,
+)
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT = "urn:sobject.enterprise.soap.sforce.com"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_NOTIFICATIONS = 100
-
-SALESFORCE_OBJECTS: Registry[str, EntityKind] = Registry("Salesforce objects")
-SALESFORCE_OBJECTS.register("Contact", EntityKind.CUSTOMER)
 
 ACK = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -81,15 +83,6 @@ def _parse(body: bytes) -> Element:
     if notifications is None:
         raise MalformedPayload("no notifications in the SOAP body")
     return notifications
-
-
-def _time(raw: str | None) -> datetime:
-    if raw is None:
-        raise MalformedPayload("a notification without SystemModstamp")
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedPayload("SystemModstamp is not a time") from None
 
 
 class SalesforceWebhooks(WebhookProvider):
@@ -142,34 +135,18 @@ class SalesforceWebhooks(WebhookProvider):
             return None  # an object twoway does not sync: answered, ignored
         if _text(obj, f"{{{SOBJECT}}}LastModifiedById") == self._integration_user:
             return None  # twoway's own write: not sent back (Salesforce's advice on loops)
-        external_id = _text(obj, f"{{{SOBJECT}}}Id")
-        if external_id is None:
-            raise MalformedPayload("an sObject without Id")
-        common: dict[str, Any] = {
-            "provider": self.provider,
-            "provider_event_id": notification_id,
-            "provider_event_type": f"{object_type}.outbound_message",
-            "entity": SALESFORCE_OBJECTS[object_type],
-            "external_id": external_id,
-            "local_id": _text(obj, f"{{{SOBJECT}}}{self._external_id_field}"),
-            "occurred_at": _time(_text(obj, f"{{{SOBJECT}}}SystemModstamp")),
-            "clock_resolution_s": 0.001,
-        }
+        names = (*CONTACT_FIELDS, *CHANGE_FIELDS, self._external_id_field)
+        record = {name: _text(obj, f"{{{SOBJECT}}}{name}") for name in names}
         try:
-            if (_text(obj, f"{{{SOBJECT}}}IsDeleted") or "").lower() == "true":
-                return Delete(**common)
-            names = [_text(obj, f"{{{SOBJECT}}}{n}") for n in ("FirstName", "LastName")]
-            data: dict[str, Any] = {
-                "name": " ".join(n for n in names if n) or None,
-                "email": _text(obj, f"{{{SOBJECT}}}Email"),
-                "phone": _text(obj, f"{{{SOBJECT}}}Phone"),
-                "metadata": {},
-            }
-            return Upsert(**common, data=data)
-        except ValidationError as exc:
-            raise MalformedPayload(
-                f"unexpected Contact fields: {exc.error_count()} errors"
-            ) from None
+            return command_of(
+                object_type,
+                record,
+                event_id=notification_id,
+                event_type=f"{object_type}.outbound_message",
+                external_id_field=self._external_id_field,
+            )
+        except MalformedRecord as exc:
+            raise MalformedPayload(str(exc)) from None
 
     def acknowledge(self, status: str, detail: Mapping[str, Any]) -> Response:
         return Response(ACK, media_type="text/xml; charset=utf-8")

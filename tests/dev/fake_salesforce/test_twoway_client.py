@@ -57,6 +57,9 @@ async def test_create_upsert_update_delete(
     await contacts.update(contact_id, "cus_1", {"phone": "+1 555 0100"}, key="k2")
     last = (await salesforce_fake.api_writes("cus_1"))[-1]
     assert (last["method"], last["body"]) == ("PATCH", {"Phone": "+1 555 0100"})
+    # Every write names twoway as its client (Change Data Capture's changeOrigin).
+    writes = await salesforce_fake.api_writes()
+    assert writes and {w["call_options"] for w in writes} == {"client=twoway"}
     assert (await salesforce_fake.contact(contact_id) or {})["Phone"] == "+1 555 0100"
 
     await contacts.delete(contact_id, key="k3")
