@@ -40,7 +40,7 @@ def salesforce_budget(settings: SalesforceSyncSettings) -> LaneBudget:
         name=BUDGET_NAME,
         limit=settings.daily_budget,
         window_s=settings.budget_window_s,
-        max_hold_s=settings.timeout_s + HOLD_MARGIN_S,
+        max_hold_s=settings.salesforce_timeout_s + HOLD_MARGIN_S,
         pace=False,
     )
     return open_budget(spec, settings.database_url.get_secret_value())
@@ -58,7 +58,7 @@ async def main(
         settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
     )
     budget = salesforce_budget(settings)
-    http = httpx.AsyncClient(timeout=settings.timeout_s)
+    http = httpx.AsyncClient(timeout=settings.salesforce_timeout_s)
     client = SalesforceClient(settings, http, budget)
     resources = {kind: make(client) for kind, make in SALESFORCE_RESOURCES.items()}
     handler = OutboundHandler(

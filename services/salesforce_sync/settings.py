@@ -20,7 +20,7 @@ class SalesforceSyncSettings(ServiceSettings):
         pattern=r"^[0-9]{2}\.0$",
         validation_alias=AliasChoices("SALESFORCE_API_VERSION"),
     )
-    external_id_field: str = Field(
+    salesforce_external_id_field: str = Field(
         default="Twoway_Id__c",
         pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$",
         validation_alias=AliasChoices("TWOWAY_SALESFORCE_EXTERNAL_ID_FIELD"),
@@ -37,7 +37,7 @@ class SalesforceSyncSettings(ServiceSettings):
     budget_window_s: float = Field(
         default=86_400.0, gt=0, validation_alias=AliasChoices("TWOWAY_SALESFORCE_BUDGET_WINDOW_S")
     )
-    timeout_s: float = Field(
+    salesforce_timeout_s: float = Field(
         default=20.0, gt=0, le=120, validation_alias=AliasChoices("TWOWAY_SALESFORCE_TIMEOUT")
     )
     prefetch: int = Field(

@@ -80,7 +80,7 @@ def salesforce_settings(
             "salesforce_login_url": salesforce_fake.url,
             "salesforce_client_id": salesforce_fake.client_id,
             "salesforce_client_secret": salesforce_fake.client_secret,
-            "timeout_s": 2.0,
+            "salesforce_timeout_s": 2.0,
             **salesforce_overrides,
         }
     )

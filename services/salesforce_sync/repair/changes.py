@@ -96,7 +96,7 @@ class SalesforceChanges:
                         record,
                         event_id=f"changes:{record.get('Id')}:{int(changed_at.timestamp() * 1000)}",
                         event_type=f"{self.sobject}.{EVENT_TYPE}",
-                        external_id_field=self.client.settings.external_id_field,
+                        external_id_field=self.client.settings.salesforce_external_id_field,
                     )
                 )
             except MalformedRecord as exc:

@@ -33,7 +33,7 @@ def sobject_of(kind: EntityKind) -> str:
 
 
 def select(client: SalesforceClient) -> str:
-    names = (*CONTACT_FIELDS, *CHANGE_FIELDS, client.settings.external_id_field)
+    names = (*CONTACT_FIELDS, *CHANGE_FIELDS, client.settings.salesforce_external_id_field)
     return "SELECT " + ", ".join(names)
 
 
@@ -57,7 +57,7 @@ class SalesforceObjects:
                     record,
                     event_id=f"list:{record.get('Id')}",
                     event_type="list",
-                    external_id_field=self.client.settings.external_id_field,
+                    external_id_field=self.client.settings.salesforce_external_id_field,
                 )
             except MalformedRecord as exc:
                 log.warning(

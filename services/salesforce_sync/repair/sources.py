@@ -20,7 +20,7 @@ from shared.salesforce_normalize import SALESFORCE_OBJECTS
 @contextlib.asynccontextmanager
 async def open_sources(settings: SalesforceSyncSettings) -> AsyncIterator[Sources]:
     async with (
-        httpx.AsyncClient(timeout=settings.timeout_s) as http,
+        httpx.AsyncClient(timeout=settings.salesforce_timeout_s) as http,
         salesforce_budget(settings) as budget,
     ):
         client = SalesforceClient(settings, http, budget)

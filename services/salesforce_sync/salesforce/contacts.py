@@ -55,7 +55,7 @@ class SalesforceContacts(Resource):
 
     def __init__(self, client: SalesforceClient) -> None:
         self.client = client
-        self.by_local_id = f"{SOBJECT}/{client.settings.external_id_field}"
+        self.by_local_id = f"{SOBJECT}/{client.settings.salesforce_external_id_field}"
 
     async def _upsert(self, local_id: str, fields: dict[str, Any]) -> str | None:
         """Upsert by External ID; the Contact's Id when Salesforce tells it."""
