@@ -41,7 +41,7 @@ from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
 from tests.servers import MARIADB, RABBITMQ, require
-from tests.waiting import eventually
+from tests.waiting import ended, eventually
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -293,7 +293,8 @@ async def serve(app: Starlette, http: HttpServiceSettings | None = None) -> Asyn
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await ended(task, 60.0, "the server's shutdown")
+        task.result()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+import io
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
@@ -60,3 +61,24 @@ async def eventually(
             name = what or getattr(check, "__qualname__", repr(check))
             raise WaitTimedOut(f"{name}: not met within {timeout} s; last value seen: {value!r}")
         await asyncio.sleep(interval)
+
+
+def stacks(tasks: Iterable[asyncio.Task[Any]]) -> str:
+    """Where each task is awaiting now: what a stuck teardown needs to be explained."""
+    out = io.StringIO()
+    for task in tasks:
+        task.print_stack(file=out)
+    return out.getvalue()
+
+
+async def ended(task: asyncio.Task[Any], timeout: float, what: str) -> None:
+    """Wait for ``task`` to end (its outcome is the caller's to read); fail at the deadline with
+    its stack and every other task's, instead of hanging until pytest-timeout, which shows no
+    task's stack."""
+    done, _ = await asyncio.wait([task], timeout=timeout)
+    if not done:
+        others = [t for t in asyncio.all_tasks() if t is not task and not t.done()]
+        stuck = stacks([task])
+        raise WaitTimedOut(
+            f"{what}: not ended within {timeout} s\n{stuck}\nother tasks:\n{stacks(others)}"
+        )

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import types
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from shared.kinds import APP, Action, EntityKind, Origin, Provider
 from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
-from tests.waiting import eventually
+from tests.waiting import ended, eventually
 
 
 @pytest.fixture
@@ -59,13 +58,6 @@ def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSync
 STOP_S = 30.0
 
 
-def stacks(tasks: Iterable[asyncio.Task[Any]]) -> str:
-    out = io.StringIO()
-    for task in tasks:
-        task.print_stack(file=out)
-    return out.getvalue()
-
-
 class Workers:
     """stripe_sync workers running as tasks of the test's loop, on the test's database pool."""
 
@@ -87,16 +79,8 @@ class Workers:
         return task
 
     async def stop(self, task: asyncio.Task[None]) -> None:
-        """Cancel a worker and wait for it to end; one that does not within STOP_S fails the
-        test with its stack (a worker deaf to its cancel would otherwise hang the teardown
-        until pytest-timeout, which shows no task's stack)."""
         task.cancel()
-        done, _ = await asyncio.wait([task], timeout=STOP_S)
-        if not done:
-            raise AssertionError(
-                f"a worker did not stop within {STOP_S} s of its cancel:\n{stacks([task])}"
-                f"\nother tasks:\n{stacks(t for t in asyncio.all_tasks() if t is not task)}"
-            )
+        await ended(task, STOP_S, "a cancelled worker")
         await asyncio.gather(task, return_exceptions=True)
 
     async def stop_all(self) -> None:
