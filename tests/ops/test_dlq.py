@@ -12,7 +12,7 @@ import pytest
 
 from services.cli import build_parser, main
 from services.ops import dlq_command
-from services.ops.dlq import fresh_headers, summarize
+from services.runtime.dlq import fresh_headers, summarize
 from services.runtime.amqp import AmqpBus
 from services.runtime.amqp_admin import AmqpQueueAdmin
 from services.runtime.bus import Bus, Delivery, OutgoingMessage

@@ -1,0 +1,108 @@
+"""The overview: per provider and kind, synced / pending / failed; the outbox backlog and its
+oldest age; dead letters per queue; the last webhook per provider; conflicts in the last 24 h.
+
+The counts come from one ``Figures`` kept for ``ttl_s`` seconds and computed by one request at
+a time: however many pages are open, the database counts at most once per period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from tortoise import connections
+
+from services.crud.entities import ENTITIES
+from services.crud.inbound.models import InboxEntry
+from services.crud.sync.models import ConflictRecord
+from services.crud.sync.status import STATUS_CONDITIONS
+from services.crud.ui.guard import signed_in
+from services.crud.ui.sessions import Session
+from services.crud.ui.templates import page
+from services.runtime.db import dialect
+from services.runtime.queues import QueueAdmin
+from shared.kinds import Provider
+from shared.providers import providers_of
+from shared.topology import WorkQueue
+
+
+@dataclass
+class Figures:
+    at: datetime
+    sync: list[dict[str, Any]] = field(default_factory=list)
+    outbox_backlog: int = 0
+    outbox_oldest_s: float = 0.0
+    dead_letters: dict[str, int] = field(default_factory=dict)
+    last_webhook: dict[str, datetime | None] = field(default_factory=dict)
+    conflicts_24h: int = 0
+
+
+async def sync_counts(kind_table: str, kind: str, provider: str) -> dict[str, int]:
+    mark = "?" if dialect() == "sqlite" else "%s"
+    synced, failed = STATUS_CONDITIONS["synced"], STATUS_CONDITIONS["failed"]
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT COUNT(*) AS total, "
+        f"SUM(CASE WHEN {synced} THEN 1 ELSE 0 END) AS synced, "
+        f"SUM(CASE WHEN {failed} THEN 1 ELSE 0 END) AS failed "
+        f"FROM {kind_table} t LEFT JOIN external_links l "
+        f"ON l.entity = {mark} AND l.entity_id = t.id AND l.provider = {mark}",
+        [kind, provider],
+    )
+    total, done, bad = (int(rows[0][k] or 0) for k in ("total", "synced", "failed"))
+    return {"synced": done, "pending": total - done - bad, "failed": bad}
+
+
+class Overview:
+    def __init__(
+        self, providers: tuple[Provider, ...], queues: tuple[WorkQueue, ...], ttl_s: float = 5.0
+    ) -> None:
+        self.providers = providers
+        self.queues = queues
+        self.ttl_s = ttl_s
+        self._figures: Figures | None = None
+        self._taken = 0.0
+        self._lock = asyncio.Lock()
+
+    async def figures(self, request: Request) -> Figures:
+        async with self._lock:
+            if self._figures is None or time.monotonic() - self._taken > self.ttl_s:
+                self._figures = await self._compute(request)
+                self._taken = time.monotonic()
+            return self._figures
+
+    async def _compute(self, request: Request) -> Figures:
+        now = datetime.now(UTC)
+        figures = Figures(at=now)
+        for kind, slice_ in ENTITIES.items():
+            for provider in providers_of(kind):
+                if provider not in self.providers:
+                    continue
+                counts = await sync_counts(slice_.model._meta.db_table, kind.value, provider.value)
+                figures.sync.append(
+                    {"kind": slice_.path.strip("/"), "provider": provider.value, **counts}
+                )
+        (
+            figures.outbox_backlog,
+            figures.outbox_oldest_s,
+        ) = await request.app.state.runtime.relay().backlog()
+        admin: QueueAdmin = request.app.state.queue_admin
+        for work in self.queues:
+            figures.dead_letters[work.name] = await admin.count(work.dead_letter)
+        for provider in self.providers:
+            last = await InboxEntry.filter(provider=provider.value).order_by("-received_at").first()
+            figures.last_webhook[provider.value] = last.received_at if last else None
+        figures.conflicts_24h = await ConflictRecord.filter(
+            resolved_at__gte=now - timedelta(hours=24)
+        ).count()
+        return figures
+
+    async def show(self, request: Request, session: Session) -> Response:
+        return page(request, "overview.html", {"figures": await self.figures(request)})
+
+    def endpoint(self) -> Any:
+        return signed_in()(self.show)
