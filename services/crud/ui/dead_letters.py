@@ -16,11 +16,11 @@ from starlette.routing import Route
 
 from services.crud.entities import ENTITIES
 from services.crud.settings import CrudSettings
-from services.crud.ui.guard import READ_ONLY, refused, signed_in
+from services.crud.ui.guard import READ_ONLY, Endpoint, Handler, refused, signed_in
 from services.crud.ui.sessions import Session
 from services.crud.ui.templates import page
 from services.runtime import dlq
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, BusError
 from services.runtime.queues import QueueAdmin, QueuedMessage
 from shared.kinds import EntityKind
 from shared.topology import WorkQueue
@@ -46,6 +46,18 @@ def described(message: QueuedMessage) -> dict[str, Any]:
     except ValueError:
         body = message.body.decode("utf-8", errors="replace")
     return {"summary": dlq.summarize(message), "body": body, "entity": entity_link(body)}
+
+
+def broker_needed(handler: Handler) -> Handler:
+    """The page says so when RabbitMQ cannot be reached, instead of failing."""
+
+    async def guarded(request: Request, session: Session) -> Response:
+        try:
+            return await handler(request, session)
+        except BusError as exc:
+            return refused(request, 503, f"The broker cannot be reached now ({exc}).")
+
+    return guarded
 
 
 class DeadLetterPages:
@@ -112,7 +124,12 @@ class DeadLetterPages:
         return self.back(work, purged=purged)
 
     def routes(self) -> list[Route]:
-        read, write = signed_in(), signed_in(write=True)
+        def read(handler: Handler) -> Endpoint:
+            return signed_in()(broker_needed(handler))
+
+        def write(handler: Handler) -> Endpoint:
+            return signed_in(write=True)(broker_needed(handler))
+
         return [
             Route("/dead-letters", read(self.listing), methods=["GET"]),
             Route("/dead-letters/replay", write(self.replay), methods=["POST"]),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -36,8 +36,12 @@ class FormField:
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types a field may hold, unwrapped (``Annotated[dict[str, str], ...] | None``:
+    ``dict[str, str]``, ``None``)."""
+    if get_origin(annotation) is Annotated:
+        return _members(get_args(annotation)[0])
     if get_origin(annotation) in (Union, types.UnionType):
-        return get_args(annotation)
+        return tuple(m for arg in get_args(annotation) for m in _members(arg))
     return (annotation,)
 
 

@@ -21,9 +21,10 @@ from services.crud.entities import ENTITIES
 from services.crud.inbound.models import InboxEntry
 from services.crud.sync.models import ConflictRecord
 from services.crud.sync.status import STATUS_CONDITIONS
-from services.crud.ui.guard import signed_in
+from services.crud.ui.guard import Endpoint, signed_in
 from services.crud.ui.sessions import Session
 from services.crud.ui.templates import page
+from services.runtime.bus import BusError
 from services.runtime.db import dialect
 from services.runtime.queues import QueueAdmin
 from shared.kinds import Provider
@@ -37,7 +38,8 @@ class Figures:
     sync: list[dict[str, Any]] = field(default_factory=list)
     outbox_backlog: int = 0
     outbox_oldest_s: float = 0.0
-    dead_letters: dict[str, int] = field(default_factory=dict)
+    dead_letters: dict[str, int | None] = field(default_factory=dict)
+    """Per work queue; None when the broker could not be asked."""
     last_webhook: dict[str, datetime | None] = field(default_factory=dict)
     conflicts_24h: int = 0
 
@@ -92,7 +94,10 @@ class Overview:
         ) = await request.app.state.runtime.relay().backlog()
         admin: QueueAdmin = request.app.state.queue_admin
         for work in self.queues:
-            figures.dead_letters[work.name] = await admin.count(work.dead_letter)
+            try:
+                figures.dead_letters[work.name] = await admin.count(work.dead_letter)
+            except BusError:
+                figures.dead_letters[work.name] = None
         for provider in self.providers:
             last = await InboxEntry.filter(provider=provider.value).order_by("-received_at").first()
             figures.last_webhook[provider.value] = last.received_at if last else None
@@ -104,5 +109,5 @@ class Overview:
     async def show(self, request: Request, session: Session) -> Response:
         return page(request, "overview.html", {"figures": await self.figures(request)})
 
-    def endpoint(self) -> Any:
+    def endpoint(self) -> Endpoint:
         return signed_in()(self.show)
