@@ -1,18 +1,21 @@
 """The overview: per provider and kind, synced / pending / failed; the outbox backlog and its
 oldest age; dead letters per queue; the last webhook per provider; conflicts in the last 24 h.
 
-The counts come from one ``Figures`` kept for ``ttl_s`` seconds and computed by one request at
-a time: however many pages are open, the database counts at most once per period.
+The counts come from one ``Figures``, counted anew in the background when older than ``ttl_s``
+seconds: however many pages are open, the database counts at most once per period, and no page
+load waits for it (but the first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from tortoise import connections
@@ -30,6 +33,8 @@ from services.runtime.queues import QueueAdmin
 from shared.kinds import Provider
 from shared.providers import providers_of
 from shared.topology import WorkQueue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,6 +65,9 @@ async def sync_counts(kind_table: str, kind: str, provider: str) -> dict[str, in
 
 
 class Overview:
+    """Serves the figures it has and, when they are older than ``ttl_s``, counts anew in the
+    background: a page load never waits for a count, except the very first one."""
+
     def __init__(
         self, providers: tuple[Provider, ...], queues: tuple[WorkQueue, ...], ttl_s: float = 5.0
     ) -> None:
@@ -68,16 +76,31 @@ class Overview:
         self.ttl_s = ttl_s
         self._figures: Figures | None = None
         self._taken = 0.0
-        self._lock = asyncio.Lock()
+        self._counting: asyncio.Task[Figures] | None = None
 
-    async def figures(self, request: Request) -> Figures:
-        async with self._lock:
-            if self._figures is None or time.monotonic() - self._taken > self.ttl_s:
-                self._figures = await self._compute(request)
-                self._taken = time.monotonic()
+    async def figures(self, state: State) -> Figures:
+        stale = time.monotonic() - self._taken > self.ttl_s
+        if (self._figures is None or stale) and self._counting is None:
+            self._counting = asyncio.create_task(self._count(state), name="ui-overview")
+        if self._figures is None:
+            assert self._counting is not None
+            return await asyncio.shield(self._counting)
+        return self._figures
+
+    async def _count(self, state: State) -> Figures:
+        try:
+            figures = await self._compute(state)
+        except Exception:
+            if self._figures is None:
+                raise  # the first page load is waiting: it answers the error
+            log.warning("overview: counting failed; the page shows the previous figures")
             return self._figures
+        finally:
+            self._counting = None
+        self._figures, self._taken = figures, time.monotonic()
+        return figures
 
-    async def _compute(self, request: Request) -> Figures:
+    async def _compute(self, state: State) -> Figures:
         now = datetime.now(UTC)
         figures = Figures(at=now)
         for kind, slice_ in ENTITIES.items():
@@ -88,11 +111,8 @@ class Overview:
                 figures.sync.append(
                     {"kind": slice_.path.strip("/"), "provider": provider.value, **counts}
                 )
-        (
-            figures.outbox_backlog,
-            figures.outbox_oldest_s,
-        ) = await request.app.state.runtime.relay().backlog()
-        admin: QueueAdmin = request.app.state.queue_admin
+        figures.outbox_backlog, figures.outbox_oldest_s = await state.runtime.relay().backlog()
+        admin: QueueAdmin = state.queue_admin
         for work in self.queues:
             try:
                 figures.dead_letters[work.name] = await admin.count(work.dead_letter)
@@ -107,7 +127,8 @@ class Overview:
         return figures
 
     async def show(self, request: Request, session: Session) -> Response:
-        return page(request, "overview.html", {"figures": await self.figures(request)})
+        figures = await self.figures(request.app.state)
+        return page(request, "overview.html", {"figures": figures})
 
     def endpoint(self) -> Endpoint:
         return signed_in()(self.show)
