@@ -32,6 +32,7 @@ from services.crud.slices import EntitySlice
 from services.crud.sync.models import ConflictRecord
 from services.crud.sync.status import SYNC_STATUSES, block, sync_blocks
 from services.crud.synced import SyncedModel
+from services.crud.ui import events
 from services.crud.ui.forms import (
     FieldErrors,
     FormField,
@@ -177,7 +178,14 @@ class EntityPages:
         return page(
             request,
             "entity_detail.html",
-            self.context(row=row, fields=fields, sync=providers, conflicts=conflicts),
+            self.context(
+                row=row,
+                fields=fields,
+                sync=providers,
+                conflicts=conflicts,
+                sent=await events.sent(self.kind.kind, row.id),
+                received=await events.received(self.kind.kind, row.id),
+            ),
         )
 
     def _values(self, row: SyncedModel) -> list[Any]:

@@ -26,6 +26,10 @@ class Migration(migrations.Migration):
             name='name',
             field=fields.CharField(db_index=True, max_length=200),
         ),
+        ops.AddIndex(
+            model_name='InboxEntry',
+            index=Index(fields=['entity', 'entity_id']),
+        ),
         ops.AlterField(
             model_name='Product',
             name='name',
