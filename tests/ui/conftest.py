@@ -59,6 +59,7 @@ class Shots:
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Shots:
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
+    """``$TWOWAY_UI_SCREENSHOTS`` names another folder (docs/ui/make_screenshots.sh)."""
+    folder = Path(os.environ.get("TWOWAY_UI_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
     return Shots(folder)

@@ -110,6 +110,14 @@ async def test_create_sync_change_fail_and_replay(
     await expect(page.get_by_text("+44 20 7946 0000")).to_be_visible()
     await shots(page, "customer-synced-again")
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    synced = page.locator('[data-count="customers-stripe-synced"]')
+
+    async def counted() -> bool:
+        await page.reload()
+        return (await synced.inner_text()) == "1"
+
+    # The overview recounts every few seconds.
+    assert await eventually(counted, timeout=20, interval=0.5), "the overview never counted it"
     await shots(page, "overview-after")
 
 

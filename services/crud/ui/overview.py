@@ -1,9 +1,8 @@
 """The overview: per provider and kind, synced / pending / failed; the outbox backlog and its
 oldest age; dead letters per queue; the last webhook per provider; conflicts in the last 24 h.
 
-The counts come from one ``Figures``, counted anew in the background when older than ``ttl_s``
-seconds: however many pages are open, the database counts at most once per period, and no page
-load waits for it (but the first).
+The counts come from one ``Figures``, counted anew when older than ``ttl_s`` seconds: however
+many pages are open, the database counts at most once per period.
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ from shared.providers import providers_of
 from shared.topology import WorkQueue
 
 log = logging.getLogger(__name__)
+WAIT_PAST = 3
+"""Figures older than this many periods are not shown: the page waits for new ones."""
 
 
 @dataclass
@@ -66,7 +67,9 @@ async def sync_counts(kind_table: str, kind: str, provider: str) -> dict[str, in
 
 class Overview:
     """Serves the figures it has and, when they are older than ``ttl_s``, counts anew in the
-    background: a page load never waits for a count, except the very first one."""
+    background. A page load waits for a count only when nobody has looked for a while (the
+    figures are older than ``WAIT_PAST`` periods), so the database counts at most once a period
+    and a page never shows figures much older than that."""
 
     def __init__(
         self, providers: tuple[Provider, ...], queues: tuple[WorkQueue, ...], ttl_s: float = 5.0
@@ -79,10 +82,11 @@ class Overview:
         self._counting: asyncio.Task[Figures] | None = None
 
     async def figures(self, state: State) -> Figures:
-        stale = time.monotonic() - self._taken > self.ttl_s
-        if (self._figures is None or stale) and self._counting is None:
+        age = time.monotonic() - self._taken
+        if (self._figures is None or age > self.ttl_s) and self._counting is None:
             self._counting = asyncio.create_task(self._count(state), name="ui-overview")
-        if self._figures is None:
+        if self._figures is None or age > WAIT_PAST * self.ttl_s:
+            # Nobody looked for a while: these figures would mislead; the new ones are coming.
             assert self._counting is not None
             return await asyncio.shield(self._counting)
         return self._figures
