@@ -1,15 +1,18 @@
-"""The pages over HTTP: another kind's forms (checkbox, map), delete after a confirmation, and
-the dead letters page's replay and purge."""
+"""The pages over HTTP: another kind's forms (checkbox, map), delete after a confirmation, the
+dead letters page's replay and purge, and the drift page."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from services.crud.inbound.models import InboxEntry
 from services.runtime.bus import Bus, OutgoingMessage
+from services.runtime.repair.models import RepairCursor
 from shared.topology import STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.ui.session import csrf_of, ui_client
@@ -110,3 +113,29 @@ async def test_dead_letters_are_listed_replayed_and_purged(
         assert await broker.count(work.dead_letter) == 0
         overview = await client.get("/ui/overview")
         assert overview.status_code == 200 and work.name in overview.text
+
+
+async def test_the_drift_page_shows_what_the_audit_recorded(crud: httpx.AsyncClient) -> None:
+    created = await crud.post("/customers", json={"name": "Ada", "email": "ada@example.com"})
+    entity_id = created.json()["id"]
+    now = datetime.now(UTC)
+    await InboxEntry.create(
+        provider="stripe",
+        event_id="audit:cus_drifted:1700000000000",
+        entity="customer",
+        external_id="cus_drifted",
+        entity_id=entity_id,
+        occurred_at=now,
+        outcome="applied",
+        payload="{}",
+        received_at=now,
+    )
+    await RepairCursor.create(
+        name="stripe:audit:customer", passes=3, info={"pages": 7}, updated_at=now
+    )
+    async with ui_client(url_of(crud)) as client:
+        page = await client.get("/ui/drift")
+        assert page.status_code == 200
+        assert "stripe:audit:customer" in page.text and "&#34;pages&#34;: 7" in page.text
+        assert f'href="/ui/customers/{entity_id}"' in page.text and "cus_drifted" in page.text
+        assert "No reconcile run yet" in page.text

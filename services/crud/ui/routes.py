@@ -15,6 +15,7 @@ from services.crud.settings import CrudSettings
 from services.crud.ui import sign_in
 from services.crud.ui.conflicts import conflicts
 from services.crud.ui.dead_letters import DeadLetterPages
+from services.crud.ui.drift import drift
 from services.crud.ui.entity_pages import EntityPages
 from services.crud.ui.guard import SecurityHeaders
 from services.crud.ui.overview import Overview
@@ -35,6 +36,7 @@ def ui_mount(settings: CrudSettings) -> Mount:
         Route("/logout", sign_in.sign_out, methods=["POST"]),
         Route("/overview", overview.endpoint(), methods=["GET"]),
         Route("/conflicts", conflicts, methods=["GET"]),
+        Route("/drift", drift, methods=["GET"]),
         *DeadLetterPages(settings).routes(),
     ]
     for kind in ENTITIES.values():

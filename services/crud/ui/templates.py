@@ -40,6 +40,7 @@ def nav() -> list[tuple[str, str]]:
     return [(s.path.strip("/").capitalize(), f"/ui{s.path}") for s in ENTITIES.values()] + [
         ("Dead letters", "/ui/dead-letters"),
         ("Conflicts", "/ui/conflicts"),
+        ("Drift", "/ui/drift"),
     ]
 
 
