@@ -48,6 +48,8 @@ class Figures:
     """Per work queue; None when the broker could not be asked."""
     last_webhook: dict[str, datetime | None] = field(default_factory=dict)
     conflicts_24h: int = 0
+    budgets: list[dict[str, Any]] = field(default_factory=list)
+    """Each shared rate budget (Stripe's per second, Salesforce's per day): slots taken now."""
 
 
 async def sync_counts(kind_table: str, kind: str, provider: str) -> dict[str, int]:
@@ -63,6 +65,22 @@ async def sync_counts(kind_table: str, kind: str, provider: str) -> dict[str, in
     )
     total, done, bad = (int(rows[0][k] or 0) for k in ("total", "synced", "failed"))
     return {"synced": done, "pending": total - done - bad, "failed": bad}
+
+
+async def budgets_in_use() -> list[dict[str, Any]]:
+    """The shared budgets' use (MySQL/MariaDB: with SQLite they live in one process's memory).
+
+    Counted over each budget's ``(budget, free_at)`` index: as many rows as its capacity at
+    most, never an entity table."""
+    if dialect() != "mysql":
+        return []
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT b.name AS name, b.capacity AS capacity, b.window_s AS window_s, "
+        "b.paused_until > NOW(6) AS paused, (SELECT COUNT(*) FROM rate_budget_slots s "
+        "WHERE s.budget = b.name AND s.free_at > NOW(6)) AS used FROM rate_budgets b "
+        "ORDER BY b.name"
+    )
+    return [{**r, "paused": bool(r["paused"])} for r in rows]
 
 
 class Overview:
@@ -125,6 +143,7 @@ class Overview:
         for provider in self.providers:
             last = await InboxEntry.filter(provider=provider.value).order_by("-received_at").first()
             figures.last_webhook[provider.value] = last.received_at if last else None
+        figures.budgets = await budgets_in_use()
         figures.conflicts_24h = await ConflictRecord.filter(
             resolved_at__gte=now - timedelta(hours=24)
         ).count()
