@@ -9,7 +9,7 @@ change made meanwhile shows both values and is never overwritten silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -219,7 +219,7 @@ class EntityPages:
                 errors=errors or {},
                 was=was,
                 version=version,
-                meanwhile=meanwhile or [],
+                meanwhile=meanwhile,
             ),
             status=status,
         )
@@ -248,7 +248,7 @@ class EntityPages:
         try:
             values = {f.name: parsed(f, texts[f.name]) for f in self.create_fields}
             body = validated(self.kind.create, values)
-            row = await self.service(request).create(body.model_dump())
+            row = await self.written(self.service(request).create(body.model_dump()))
         except FieldErrors as exc:
             return self._form(
                 request,
@@ -257,19 +257,17 @@ class EntityPages:
                 title=f"New {self.kind.noun}",
                 action=f"{self.base}/new",
                 errors=exc.errors,
-                status=422,
-            )
-        except Duplicate as exc:
-            return self._form(
-                request,
-                self.create_fields,
-                texts,
-                title=f"New {self.kind.noun}",
-                action=f"{self.base}/new",
-                errors={u.field: u.problem for u in exc.unique},
-                status=409,
+                status=exc.status,
             )
         return RedirectResponse(f"{self.base}/{row.id}", status_code=303)
+
+    @staticmethod
+    async def written(write: Awaitable[SyncedModel]) -> SyncedModel:
+        """The write's row; a unique value taken by another entity is an error of its field."""
+        try:
+            return await write
+        except Duplicate as exc:
+            raise FieldErrors({u.field: u.problem for u in exc.unique}, status=409) from None
 
     # -- edit -------------------------------------------------------------------------------
 
@@ -309,7 +307,7 @@ class EntityPages:
             body: Any = validated(self.kind.patch, changes)
             if version != row.version:
                 raise VersionMismatch(row.version)
-            await self.service(request).update(row.id, body.changes(), {version})
+            await self.written(self.service(request).update(row.id, body.changes(), {version}))
         except FieldErrors as exc:
             return self._form(
                 request,
@@ -320,19 +318,7 @@ class EntityPages:
                 errors=exc.errors,
                 was=was,
                 version=version,
-                status=422,
-            )
-        except Duplicate as exc:
-            return self._form(
-                request,
-                self.edit_fields,
-                texts,
-                title=title,
-                action=action,
-                errors={u.field: u.problem for u in exc.unique},
-                was=was,
-                version=version,
-                status=409,
+                status=exc.status,
             )
         except (VersionMismatch, NotFound):
             return await self._changed_meanwhile(request, texts, touched)
@@ -360,7 +346,7 @@ class EntityPages:
             action=f"{self.base}/{row.id}/edit",
             was=now,
             version=row.version,
-            meanwhile=meanwhile or [("(no field)", "", "")],
+            meanwhile=meanwhile,
             status=409,
         )
 

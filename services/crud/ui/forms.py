@@ -88,9 +88,12 @@ def raw(field: FormField, form: FormData | Mapping[str, Any], prefix: str = "") 
 
 
 class FieldErrors(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
+    """What is wrong, by field; ``status``: 422 for invalid values, 409 for a taken one."""
+
+    def __init__(self, errors: dict[str, str], status: int = 422) -> None:
         super().__init__("invalid form")
         self.errors = errors
+        self.status = status
 
 
 def parsed(field: FormField, text: str) -> Any:
