@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
 
 from services.crud.apikeys import service as keys
 from services.crud.apikeys.models import ApiKey
-from services.crud.apikeys.service import Scope, digest
+from services.crud.apikeys.service import KeyVerifier, Scope, digest
+from services.crud.ui import sessions
+from services.crud.ui import sign_in as sign_in_page
 from services.crud.ui.guard import SECURITY_HEADERS
 from tests.conftest import eventually
 from tests.ui.session import csrf_of, sign_in, ui_client
@@ -238,3 +245,40 @@ async def test_the_list_searches_by_prefix_filters_by_status_and_pages(
             "/ui/customers", params={"provider": "stripe", "status": "pending", "q": "user2"}
         )
         assert pending.text.count("@example.com</td>") == 7
+
+
+async def test_the_key_is_never_logged_nor_put_in_a_url_or_cookie(
+    crud: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = await keys_for(Scope.WRITE)
+    async with httpx.AsyncClient(base_url=url_of(crud)) as client:
+        answer = await sign_in(client, key)
+        assert answer.status_code == 303
+        assert key not in answer.headers["location"] and key not in answer.headers["set-cookie"]
+        page = await client.get("/ui/customers")
+        assert key not in page.text and key not in str(page.url)
+    async with httpx.AsyncClient(base_url=url_of(crud)) as client:
+        assert (await sign_in(client, key + "x")).status_code == 401
+    assert key not in caplog.text
+
+
+async def test_an_expired_session_is_refused(crud: httpx.AsyncClient) -> None:
+    _, key = await keys.create_key(Scope.WRITE)
+    verifier = KeyVerifier(0)
+    grant = await verifier.grant(key)
+    assert grant is not None
+    live = await sessions.start(grant, timedelta(hours=1))
+    expired = await sessions.start(grant, timedelta(seconds=-1))
+    assert await sessions.find(live, verifier) is not None
+    assert await sessions.find(expired, verifier) is None
+    async with httpx.AsyncClient(base_url=url_of(crud), cookies={"twoway_ui": expired}) as client:
+        assert (await client.get("/ui/customers")).headers["location"] == "/ui/login"
+
+
+def test_the_cookie_is_secure_when_the_request_came_over_tls() -> None:
+    for scheme, secure in (("https", True), ("http", False)):
+        request = Request({"type": "http", "scheme": scheme, "headers": [], "path": "/ui/login"})
+        response = Response()
+        sign_in_page.set_cookie(response, request, "twoway_ui", "token", 60)
+        assert ("secure" in response.headers["set-cookie"].lower()) is secure

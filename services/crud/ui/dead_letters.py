@@ -77,9 +77,13 @@ class DeadLetterPages:
         return RedirectResponse(f"/ui/dead-letters?{query}", status_code=303)
 
     async def listing(self, request: Request, session: Session) -> Response:
-        work = self.queue(request.query_params.get("queue"))
         admin = self.admin(request)
         counts = {w.name: await admin.count(w.dead_letter) for w in self.queues}
+        # Without a choice, the first queue that holds any.
+        chosen = request.query_params.get("queue") or next(
+            (name for name, count in counts.items() if count), None
+        )
+        work = self.queue(chosen)
         messages = await dlq.list_dead_letters(admin, work, SHOWN)
         return page(
             request,

@@ -20,7 +20,7 @@ from services.crud.ui.sessions import SIGN_IN_PATH, Session
 from services.crud.ui.templates import page
 
 
-def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
         value,
@@ -28,14 +28,15 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
         path="/ui",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # uvicorn sets the scheme from TLS, or from X-Forwarded-Proto behind a trusted proxy.
+        secure=request.scope.get("scheme") == "https",
     )
 
 
 def _form(request: Request, error: str = "", status: int = 200) -> Response:
     token = request.cookies.get(sessions.SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
     response = page(request, "sign_in.html", {"csrf": token, "error": error}, status=status)
-    _cookie(response, request, sessions.SIGN_IN_COOKIE, token, 3600)
+    set_cookie(response, request, sessions.SIGN_IN_COOKIE, token, 3600)
     return response
 
 
@@ -59,7 +60,7 @@ async def sign_in(request: Request) -> Response:
     lifetime = timedelta(hours=hours)
     session = await sessions.start(grant, lifetime)
     response = RedirectResponse("/ui/", status_code=303)
-    _cookie(response, request, sessions.COOKIE, session, int(lifetime.total_seconds()))
+    set_cookie(response, request, sessions.COOKIE, session, int(lifetime.total_seconds()))
     response.delete_cookie(sessions.SIGN_IN_COOKIE, path="/ui")
     return response
 
