@@ -13,8 +13,9 @@ from services.crud.apikeys.service import Scope
 from tests.conftest import api_key, eventually
 from tests.e2e.conftest import System
 from tests.fakes.stripe_fake import Fault
-from tests.ui.conftest import Shots
+from tests.ui.conftest import Shots, require_chromium
 
+require_chromium()
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe]
 
 
@@ -40,7 +41,7 @@ async def status_becomes(page: Page, provider: str, wanted: str, timeout: float 
 
 
 async def test_create_sync_change_fail_and_replay(
-    system: System, browser: Browser, shots: Shots
+    browser: Browser, system: System, shots: Shots
 ) -> None:
     base = str(system.api.base_url).rstrip("/")
     page = await browser.new_page(viewport={"width": 1100, "height": 900})
@@ -122,7 +123,7 @@ async def test_create_sync_change_fail_and_replay(
 
 
 async def test_a_read_key_sees_no_controls_in_the_browser(
-    system: System, browser: Browser, shots: Shots
+    browser: Browser, system: System, shots: Shots
 ) -> None:
     base = str(system.api.base_url).rstrip("/")
     created = await system.api.post("/customers", json={"name": "Ada", "email": "ada@example.com"})
