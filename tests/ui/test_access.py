@@ -46,7 +46,7 @@ async def test_every_page_has_the_security_headers_and_the_cookie_its_flags(
     crud: httpx.AsyncClient,
 ) -> None:
     async with httpx.AsyncClient(base_url=url_of(crud)) as anonymous:
-        for path in ("/ui/login", "/ui/overview", "/ui/static/ui.css"):
+        for path in ("/ui/login", "/ui/overview", "/ui/static/ui.css", "/ui/no/such/page"):
             answer = await anonymous.get(path)
             for name, value in SECURITY_HEADERS.items():
                 assert answer.headers.get(name) == value, (path, name)

@@ -17,7 +17,7 @@ from services.crud.ui.conflicts import conflicts
 from services.crud.ui.dead_letters import DeadLetterPages
 from services.crud.ui.drift import drift
 from services.crud.ui.entity_pages import EntityPages
-from services.crud.ui.guard import SecurityHeaders
+from services.crud.ui.guard import SecurityHeaders, refused
 from services.crud.ui.overview import Overview
 
 PREFIX = "/ui"
@@ -25,6 +25,10 @@ PREFIX = "/ui"
 
 async def home(request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/overview", status_code=303)
+
+
+async def not_found(request: Request) -> Response:
+    return refused(request, 404, "There is no such page.")
 
 
 def ui_mount(settings: CrudSettings) -> Mount:
@@ -43,4 +47,6 @@ def ui_mount(settings: CrudSettings) -> Mount:
         routes.extend(EntityPages(kind, settings).routes())
     static = StaticFiles(directory=Path(__file__).parent / "static")
     routes.append(Mount("/static", app=static, name="ui_static"))
+    # Last: any other path under /ui is a page of ours too (headers, HTML), not the API's 404.
+    routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST"]))
     return Mount(PREFIX, routes=routes, middleware=[Middleware(SecurityHeaders)])
