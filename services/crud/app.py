@@ -39,10 +39,13 @@ from services.crud.records import EntityService
 from services.crud.settings import CrudSettings
 from services.crud.sync.conflicts import endpoints as conflict_endpoints
 from services.crud.sync.consumer import sync_results_worker
+from services.crud.ui.routes import ui_mount
 from services.runtime.amqp import AmqpBus
+from services.runtime.amqp_admin import AmqpQueueAdmin
 from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, serve_metrics
+from services.runtime.queues import QueueAdmin
 from services.runtime.schema.history import CORE_SCHEMA
 
 SCHEMA = (CORE_SCHEMA,)
@@ -171,8 +174,13 @@ def api_endpoints(settings: CrudSettings) -> list[Endpoint]:
 
 
 def create_app(
-    settings: CrudSettings, roles: Roles | None = None, bus: Bus | None = None
+    settings: CrudSettings,
+    roles: Roles | None = None,
+    bus: Bus | None = None,
+    queue_admin: QueueAdmin | None = None,
 ) -> Starlette:
+    """The API and the browser interface (``/ui/``). ``queue_admin``: where the dead letters
+    page looks (default: RabbitMQ at ``TWOWAY_AMQP_URL``)."""
     roles = roles or Roles()
 
     @contextlib.asynccontextmanager
@@ -184,7 +192,13 @@ def create_app(
                 for kind, slice_ in ENTITIES.items()
             }
             app.state.api_keys = KeyVerifier(settings.api_key_cache_s)
-            yield
+            admin = queue_admin or AmqpQueueAdmin(settings.amqp_url.get_secret_value())
+            app.state.queue_admin = admin
+            try:
+                yield
+            finally:
+                if queue_admin is None:
+                    await admin.close()
 
     endpoints = api_endpoints(settings)
     spec = document(endpoints, "twoway CRUD API", API_VERSION)
@@ -194,6 +208,7 @@ def create_app(
 
     routes: list[BaseRoute] = [*endpoint_routes(endpoints)]
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    routes.append(ui_mount(settings))
     return Starlette(
         routes=routes,
         lifespan=lifespan,

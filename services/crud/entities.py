@@ -22,6 +22,7 @@ INFRA_MODELS = (
     "services.runtime.links.models",
     "services.crud.inbound.models",
     "services.crud.sync.models",
+    "services.crud.ui.models",
 )
 
 

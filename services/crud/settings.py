@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, field_validator
 
 from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
@@ -37,6 +39,19 @@ class CrudSettings(HttpServiceSettings):
         default_factory=dict, validation_alias=AliasChoices("TWOWAY_CONFLICT_RULES")
     )
     """Per entity kind, as JSON: ``{"customer": "app"}``; kinds not named take the default."""
+
+    ui_session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 30, validation_alias=AliasChoices("TWOWAY_UI_SESSION_HOURS")
+    )
+    """How long a browser sign-in lasts (``/ui/``)."""
+    ui_stripe_dashboard: Literal["off", "test", "live"] = Field(
+        default="off", validation_alias=AliasChoices("TWOWAY_UI_STRIPE_DASHBOARD")
+    )
+    """Whether the UI links Stripe ids to Stripe's dashboard, in test or live mode."""
+    ui_salesforce_url: str = Field(
+        default="", validation_alias=AliasChoices("TWOWAY_UI_SALESFORCE_URL")
+    )
+    """The Salesforce org's instance URL; set, the UI links record ids to the org."""
 
     def rules(self) -> ConflictRules:
         return ConflictRules(

@@ -47,6 +47,8 @@ class EntitySlice:
     match: Matcher | None = None
     """Finds an unlinked local entity a provider's new object is (customers: by email)."""
     delete_note: str = field(default="")
+    search: tuple[str, ...] = ()
+    """Indexed text fields the UI's list searches by prefix (customers: email, name)."""
 
     @property
     def contract(self) -> EntityContract:

@@ -32,6 +32,7 @@ from services.runtime.bus import Bus
 from services.runtime.db import close_db, init_db
 from services.runtime.memory import MemoryBroker, MemoryBus
 from services.runtime.process import embedded_server, run_until_signal
+from services.runtime.queues import QueueAdmin
 from services.runtime.settings import ConfigError, load
 from services.salesforce_sync.main import main as salesforce_sync_main
 from services.salesforce_sync.settings import SalesforceSyncSettings
@@ -112,13 +113,16 @@ async def _salesforce(
         yield SalesforceRun(settings, fake, gateway)
 
 
-def _buses(crud: CrudSettings, count: int) -> tuple[str, list[Bus]]:
+def _buses(crud: CrudSettings, count: int) -> tuple[str, list[Bus], QueueAdmin | None]:
+    """The buses, and where the UI's dead letters page looks (None: RabbitMQ's own)."""
     queues = crud.work_queues()
     if "amqp_url" in crud.model_fields_set:
         url = crud.amqp_url.get_secret_value()
-        return "RabbitMQ", [AmqpBus(url, crud.retry_delays_ms, queues) for _ in range(count)]
+        buses: list[Bus] = [AmqpBus(url, crud.retry_delays_ms, queues) for _ in range(count)]
+        return "RabbitMQ", buses, None
     broker = MemoryBroker()
-    return "in-process bus", [MemoryBus(broker, crud.retry_delays_ms, queues) for _ in range(count)]
+    buses = [MemoryBus(broker, crud.retry_delays_ms, queues) for _ in range(count)]
+    return "in-process bus", buses, broker
 
 
 async def run_dev(options: DevOptions) -> None:
@@ -132,7 +136,8 @@ async def run_dev(options: DevOptions) -> None:
     api_url = f"http://{options.host}:{options.port}"
     gateway_url = f"http://{options.host}:{options.gateway_port}"
     webhook_url = f"{gateway_url}/webhooks/stripe"
-    broker_name, (crud_bus, sync_bus, gateway_bus, salesforce_bus) = _buses(crud_settings, 4)
+    broker_name, buses, queue_admin = _buses(crud_settings, 4)
+    crud_bus, sync_bus, gateway_bus, salesforce_bus = buses
     async with _stripe(webhook_url) as fake, _salesforce(gateway_url, providers) as salesforce:
         gateway_extra = {"providers": providers, "metrics_port": 0}
         if salesforce is not None and salesforce.gateway is not None:
@@ -175,6 +180,7 @@ async def run_dev(options: DevOptions) -> None:
                 crud_settings,
                 Roles(own_database=False, relay=True, inbound=True, sync_results=True),
                 bus=crud_bus,
+                queue_admin=queue_admin,
             )
             gateway_app = create_gateway_app(gateway_settings, bus=gateway_bus)
             _banner(options, api_url, webhook_url, broker_name, crud_settings, fake, api_key)
@@ -206,6 +212,7 @@ def _banner(
     if "database_url" in crud.model_fields_set:
         database = database.split("@")[-1]  # never print credentials
     _say("twoway dev is running (Ctrl-C stops everything)")
+    _say(f"  browser UI      {api_url}/ui/   (sign in with the API key below)")
     _say(f"  API             {api_url}")
     _say(f"  webhooks        {webhook_url}")
     _say(f"  database        {database}")
@@ -247,4 +254,9 @@ def _salesforce_banner(api_url: str, salesforce: SalesforceRun | None) -> None:
     _say(f"  curl -s -XPATCH {url}/_fake/contacts/<Id> -H 'content-type: application/json' \\")
     _say('       -d \'{"Phone": "+1 555 0199"}\'   # a Salesforce user edits it')
     _say(f"  curl -s {api_url}/customers {auth}   # the phone is here, and in Stripe")
+    _say()
+    _say("A failure, to see under Dead letters in the UI and replay from there:")
+    _say(f"  curl -s -XPOST {url}/_fake/faults -H 'content-type: application/json' \\")
+    _say('       -d \'{"status": 400, "error_code": "INVALID_FIELD", "message": "refused"}\'')
+    _say("  # then edit a customer in the UI: Salesforce refuses it once; replay it")
     _say()

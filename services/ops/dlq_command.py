@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from services.ops import dlq
+from services.runtime import dlq
 from services.runtime.bus import Bus, BusError
 from services.runtime.queues import QueueAdmin, QueuedMessage
 from shared.topology import STRIPE_SYNC_QUEUE, WORK_QUEUES, WorkQueue

@@ -12,10 +12,10 @@ import pytest
 
 from services.cli import build_parser, main
 from services.ops import dlq_command
-from services.ops.dlq import fresh_headers, summarize
 from services.runtime.amqp import AmqpBus
 from services.runtime.amqp_admin import AmqpQueueAdmin
 from services.runtime.bus import Bus, Delivery, OutgoingMessage
+from services.runtime.dlq import fresh_headers, summarize
 from services.runtime.errors import Permanent
 from services.runtime.memory import MemoryBroker, MemoryBus
 from services.runtime.queues import QueueAdmin, QueuedMessage

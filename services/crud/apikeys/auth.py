@@ -5,6 +5,7 @@ An ASGI middleware, so every route of every entity slice is behind it without as
 | request                                   | answer |
 |-------------------------------------------|--------|
 | an open path (``/healthz``, ``/readyz``, ``/openapi.json``) | passed on, no key needed |
+| the browser interface (``/ui/...``), which checks its own session cookie | passed on |
 | no key, a malformed header, an unknown or revoked key | 401 ``unauthorized`` |
 | a ``read`` key on a method that writes    | 403 ``insufficient_scope`` |
 | the database cannot be asked              | 503 ``unavailable`` + ``Retry-After`` |
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 # public source code says), and client generators and API browsers fetch it without a key.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The browser interface has its own gate: a session cookie (services.crud.ui.guard).
+UI_PREFIX = "/ui"
 
 
 def bearer_token(headers: Headers) -> str | None:
@@ -47,7 +50,9 @@ class ApiKeyAuth:
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.open_paths:
+        path = scope["path"] if scope["type"] == "http" else ""
+        is_ui = path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
+        if scope["type"] == "http" and path not in self.open_paths and not is_ui:
             refusal = await self.refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)

@@ -11,8 +11,11 @@ import enum
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from tortoise.queryset import QuerySet
 
 from services.crud.apikeys.models import ApiKey
 from services.crud.ids import new_id
@@ -81,17 +84,26 @@ class KeyVerifier:
 
     async def grant(self, key: str) -> Grant | None:
         hashed = digest(key)
+        return await self._remembered(hashed, lambda: ApiKey.filter(key_hash=hashed))
+
+    async def grant_of_id(self, key_id: str) -> Grant | None:
+        """The grant of the key with this id (a browser session names its key by id)."""
+        return await self._remembered(f"id:{key_id}", lambda: ApiKey.filter(id=key_id))
+
+    async def _remembered(
+        self, memo: str, rows: Callable[[], QuerySet[ApiKey]]
+    ) -> Grant | None:
         now = time.monotonic()
-        known = self._known.get(hashed)
+        known = self._known.get(memo)
         if known is not None and known[1] > now:
             return known[0]
-        row = await ApiKey.filter(key_hash=hashed, revoked_at__isnull=True).first()
+        row = await rows().filter(revoked_at__isnull=True).first()
         if row is None:
-            self._known.pop(hashed, None)
+            self._known.pop(memo, None)
             return None
         grant = Grant(row.id, Scope(row.scope))
         if self.ttl_s > 0:
             if len(self._known) >= self.max_entries:
                 self._known.clear()
-            self._known[hashed] = (grant, now + self.ttl_s)
+            self._known[memo] = (grant, now + self.ttl_s)
         return grant

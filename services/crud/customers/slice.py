@@ -37,4 +37,5 @@ SLICE = EntitySlice(
     noun="customer",
     unique=(Unique("email", "duplicate_email", "already used by another customer"),),
     match=by_email,
+    search=("email", "name"),
 )

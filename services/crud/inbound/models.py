@@ -26,3 +26,5 @@ class InboxEntry(Model):
     class Meta:
         table = "inbox"
         unique_together = (("provider", "event_id"),)
+        # An entity's recent provider events (the UI's entity page).
+        indexes = (("entity", "entity_id"),)

@@ -8,7 +8,8 @@ from services.crud.synced import SyncedModel
 
 
 class Product(SyncedModel):
-    name = fields.CharField(max_length=250)
+    # Indexed for the UI's prefix search (``name LIKE 'ab%'``).
+    name = fields.CharField(max_length=250, db_index=True)
     description = fields.TextField(null=True)
     active = fields.BooleanField(default=True)
     metadata: fields.Field[dict[str, str]] = fields.JSONField(default=dict)

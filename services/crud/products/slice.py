@@ -20,4 +20,5 @@ SLICE = EntitySlice(
     path="/products",
     noun="product",
     delete_note="; Stripe archives a product that has prices instead",
+    search=("name",),
 )

@@ -63,7 +63,8 @@ async def sync_blocks(
     }
 
 
-_CONDITIONS: dict[SyncStatus, str] = {
+STATUS_CONDITIONS: dict[SyncStatus, str] = {
+    # SQL over ``t`` (the entity table) LEFT JOIN ``l`` (its link at one provider).
     "synced": "l.synced_version IS NOT NULL AND l.synced_version >= t.version",
     "failed": "l.status = 'failed' AND (l.synced_version IS NULL OR l.synced_version < t.version)",
     "pending": (
@@ -84,7 +85,7 @@ async def ids_with_status(
     """Ids of ``table``'s rows whose sync status at ``provider`` is ``status``, in id order."""
     mark = "?" if dialect() == "sqlite" else "%s"
     params: list[Any] = [entity.value, provider.value]
-    where = _CONDITIONS[status]
+    where = STATUS_CONDITIONS[status]
     if after is not None:
         where += f" AND t.id > {mark}"
         params.append(after)

@@ -1,0 +1,1 @@
+"""The browser interface under ``/ui/``: server-rendered pages over the same service."""
