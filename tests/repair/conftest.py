@@ -14,8 +14,11 @@ from typing import Any
 
 from services.crud.customers.models import Customer
 from services.crud.ids import new_id
+from services.crud.inbound.models import InboxEntry
+from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.repair import reconcile_command
+from services.runtime.links.models import ExternalLink
 from services.runtime.repair.progress import Progress
 from services.stripe_sync.settings import StripeSyncSettings
 from tests.e2e.conftest import system  # noqa: F401 - the whole deployment, on this db
@@ -65,6 +68,22 @@ class Outcome:
     code: int
     text: str
     report: dict[str, Any] | None
+
+
+async def reconcile_state() -> dict[str, Any]:
+    """Everything a reconcile may write, as a user or the other services would read it."""
+    customers = await Customer.all().order_by("id").values_list("id", "version", "updated_at")
+    links = (
+        await ExternalLink.all()
+        .order_by("id")
+        .values_list("external_id", "entity_id", "updated_at", "shadow")
+    )
+    return {
+        "customers": customers,
+        "links": links,
+        "outbox": await OutboxEvent.all().count(),
+        "inbox": await InboxEntry.all().count(),
+    }
 
 
 async def reconcile(

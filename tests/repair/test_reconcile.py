@@ -25,26 +25,10 @@ from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
 from services.stripe_sync.settings import StripeSyncSettings
 from tests.fakes.stripe_fake import FakeStripe
-from tests.repair.conftest import local_customers, reconcile, stripe_customers
+from tests.repair.conftest import local_customers, reconcile, reconcile_state, stripe_customers
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.localstripe]
-
-
-async def state() -> dict[str, Any]:
-    """Everything a reconcile may write, as a user or the other services would read it."""
-    customers = await Customer.all().order_by("id").values_list("id", "version", "updated_at")
-    links = (
-        await ExternalLink.all()
-        .order_by("id")
-        .values_list("external_id", "entity_id", "updated_at", "shadow")
-    )
-    return {
-        "customers": customers,
-        "links": links,
-        "outbox": await OutboxEvent.all().count(),
-        "inbox": await InboxEntry.all().count(),
-    }
 
 
 async def test_backfill_links_each_once_imports_the_rest_and_a_rerun_changes_nothing(
@@ -78,7 +62,7 @@ async def test_backfill_links_each_once_imports_the_rest_and_a_rerun_changes_not
     assert imported == 700  # announced like any change from Stripe
     assert "imported       700" in first.text
 
-    before = await state()
+    before = await reconcile_state()
     second = await reconcile(sync_settings, settings, tmp_path)
 
     assert second.code == 0, second.text
@@ -86,7 +70,7 @@ async def test_backfill_links_each_once_imports_the_rest_and_a_rerun_changes_not
     assert second.report["counts"]["linked"] == 1000
     assert second.report["counts"]["in_step"] == 1000
     assert second.report["counts"]["imported"] == 0
-    assert await state() == before
+    assert await reconcile_state() == before
     assert await ReconcileRun.filter(status="done").count() == 2
 
 
@@ -166,7 +150,7 @@ async def test_ambiguous_claims_are_left_alone_and_local_only_customers_pushed(
     (alone,) = stripe_customers(1, prefix="alone")
     system.fake.webhook_mode = "deliver"
     await system.quiet()
-    before = await state()
+    before = await reconcile_state()
 
     dry = await reconcile(sync_settings, settings, tmp_path, "--dry-run")
 
@@ -174,7 +158,7 @@ async def test_ambiguous_claims_are_left_alone_and_local_only_customers_pushed(
     assert dry.report is not None
     expected = {"linked": 0, "imported": 1, "ambiguous": 4, "failed": 0, "pushed": 3, "held": 2}
     assert {k: dry.report["counts"][k] for k in expected} == expected
-    assert await state() == before  # a dry run writes nothing
+    assert await reconcile_state() == before  # a dry run writes nothing
     assert await ReconcileRun.all().count() == 0
 
     real = await reconcile(sync_settings, settings, tmp_path)

@@ -6,34 +6,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from services.runtime.budget import BudgetSpec, LocalBudget
 from services.runtime.repair.source import CursorExpired
 from services.salesforce_sync.repair import changes as changes_module
 from services.salesforce_sync.repair.changes import SalesforceChanges
 from services.salesforce_sync.repair.objects import PAGE_SIZE, SalesforceObjects
 from services.salesforce_sync.salesforce.client import SalesforceClient
-from services.salesforce_sync.settings import SalesforceSyncSettings
 from shared.commands import Delete, Upsert
 from shared.kinds import EntityKind
+from tests.fakes.salesforce_client import client_of
 from tests.fakes.salesforce_fake import SalesforceFake
 
 
 @pytest.fixture
 async def client(salesforce_fake: SalesforceFake) -> AsyncIterator[SalesforceClient]:
-    settings = SalesforceSyncSettings.model_validate(
-        {
-            "SALESFORCE_LOGIN_URL": salesforce_fake.url,
-            "SALESFORCE_CLIENT_ID": salesforce_fake.client_id,
-            "SALESFORCE_CLIENT_SECRET": salesforce_fake.client_secret,
-            "metrics_port": 0,
-        }
-    )
-    spec = BudgetSpec("salesforce-test", limit=1000, window_s=60.0, pace=False)
-    async with httpx.AsyncClient(timeout=5) as http, LocalBudget(spec) as budget:
-        yield SalesforceClient(settings, http, budget)
+    async with client_of(salesforce_fake) as client:
+        yield client
 
 
 async def test_objects_come_in_id_order_a_page_at_a_time_live_ones_only(

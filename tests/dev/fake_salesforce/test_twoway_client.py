@@ -5,31 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from services.runtime.budget import BudgetSpec, LocalBudget
 from services.runtime.errors import Permanent, Retryable
-from services.salesforce_sync.salesforce.client import SalesforceClient
 from services.salesforce_sync.salesforce.contacts import SalesforceContacts
-from services.salesforce_sync.settings import SalesforceSyncSettings
 from shared.entities.customer import CustomerData
+from tests.fakes.salesforce_client import client_of
 from tests.fakes.salesforce_fake import SalesforceFake
 
 
 @pytest.fixture
 async def contacts(salesforce_fake: SalesforceFake) -> AsyncIterator[SalesforceContacts]:
-    settings = SalesforceSyncSettings.model_validate(
-        {
-            "SALESFORCE_LOGIN_URL": salesforce_fake.url,
-            "SALESFORCE_CLIENT_ID": salesforce_fake.client_id,
-            "SALESFORCE_CLIENT_SECRET": salesforce_fake.client_secret,
-            "metrics_port": 0,
-        }
-    )
-    spec = BudgetSpec("salesforce-test", limit=1000, window_s=60.0, pace=False)
-    async with httpx.AsyncClient(timeout=5) as http, LocalBudget(spec) as budget:
-        yield SalesforceContacts(SalesforceClient(settings, http, budget))
+    async with client_of(salesforce_fake) as client:
+        yield SalesforceContacts(client)
 
 
 def customer(local_id: str = "cus_1", name: str = "Ada King Lovelace") -> CustomerData:

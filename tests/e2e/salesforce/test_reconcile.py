@@ -24,7 +24,7 @@ from services.runtime.repair.models import ReconcileRun
 from services.salesforce_sync.settings import SalesforceSyncSettings
 from tests.e2e.salesforce.conftest import reconcile
 from tests.fakes.salesforce_fake import SalesforceFake
-from tests.repair.conftest import local_customers
+from tests.repair.conftest import local_customers, reconcile_state
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb]
@@ -34,20 +34,18 @@ HERE = 150
 BY_EXTERNAL_ID = 20
 
 
-async def state() -> dict[str, Any]:
-    """Everything a reconcile may write, as a user or the other services would read it."""
-    customers = await Customer.all().order_by("id").values_list("id", "version", "updated_at")
-    links = (
-        await ExternalLink.all()
-        .order_by("id")
-        .values_list("external_id", "entity_id", "updated_at", "shadow")
-    )
-    return {
-        "customers": customers,
-        "links": links,
-        "outbox": await OutboxEvent.all().count(),
-        "inbox": await InboxEntry.all().count(),
-    }
+async def org_of(fake: SalesforceFake, by_external_id: int = 0) -> tuple[list[Customer], list[Any]]:
+    """CONTACTS Contacts, the first HERE of them also customers here (by email); the first
+    ``by_external_id`` carry their local id already (an earlier integration's)."""
+    rows = [{"name": f"Person N{i}", "email": f"n{i}@example.com"} for i in range(CONTACTS)]
+    here = await local_customers(rows[:HERE])
+    contacts = []
+    for i, row in enumerate(rows):
+        fields: dict[str, Any] = {"FirstName": "Person", "LastName": f"N{i}", "Email": row["email"]}
+        if i < by_external_id:
+            fields[fake.external_id_field] = here[i].id
+        contacts.append(await fake.create(**fields))
+    return here, contacts
 
 
 async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
@@ -57,14 +55,7 @@ async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
-    rows = [{"name": f"Person N{i}", "email": f"n{i}@example.com"} for i in range(CONTACTS)]
-    here = await local_customers(rows[:HERE])
-    contacts = []
-    for i, row in enumerate(rows):
-        fields: dict[str, Any] = {"FirstName": "Person", "LastName": f"N{i}", "Email": row["email"]}
-        if i < BY_EXTERNAL_ID:  # carries the local id already (an earlier integration's)
-            fields[salesforce_fake.external_id_field] = here[i].id
-        contacts.append(await salesforce_fake.create(**fields))
+    here, contacts = await org_of(salesforce_fake, by_external_id=BY_EXTERNAL_ID)
     requests_before = len(await salesforce_fake.requests())
 
     first = await reconcile(salesforce_settings, settings, tmp_path)
@@ -88,7 +79,7 @@ async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
     assert await OutboxEvent.filter(routing_key="customer.created").count() == CONTACTS - HERE
     assert f"imported  {CONTACTS - HERE:>8}" in first.text
 
-    before = await state()
+    before = await reconcile_state()
     again = await reconcile(salesforce_settings, settings, tmp_path)
 
     assert again.code == 0, again.text
@@ -96,7 +87,7 @@ async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
     counts = again.report["counts"]
     assert (counts["linked"], counts["in_step"], counts["imported"]) == (CONTACTS, CONTACTS, 0)
     assert (counts["pushed"], counts["ambiguous"], counts["failed"]) == (0, 0, 0)
-    assert await state() == before  # not one row touched
+    assert await reconcile_state() == before  # not one row touched
     runs = await ReconcileRun.filter(provider="salesforce").order_by("id")
     assert [r.status for r in runs] == ["done", "done"]
 
@@ -110,7 +101,7 @@ async def test_a_dry_run_writes_nothing(
 ) -> None:
     await salesforce_fake.create(LastName="Lovelace", Email="ada@example.com")
     await local_customers([{"name": "Grace Hopper", "email": "grace@example.com"}])
-    before = await state()
+    before = await reconcile_state()
 
     dry = await reconcile(salesforce_settings, settings, tmp_path, "--dry-run")
 
@@ -118,7 +109,7 @@ async def test_a_dry_run_writes_nothing(
     assert dry.report is not None and dry.report["dry_run"] is True
     counts = dry.report["counts"]
     assert (counts["imported"], counts["pushed"]) == (1, 1)
-    assert await state() == before
+    assert await reconcile_state() == before
     assert await ReconcileRun.filter(provider="salesforce").count() == 0
 
 
@@ -129,10 +120,7 @@ async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
-    rows = [{"name": f"Person N{i}", "email": f"n{i}@example.com"} for i in range(CONTACTS)]
-    await local_customers(rows[:HERE])
-    for i, row in enumerate(rows):
-        await salesforce_fake.create(FirstName="Person", LastName=f"N{i}", Email=row["email"])
+    await org_of(salesforce_fake)
     env = {
         **os.environ,
         "TWOWAY_DATABASE_URL": settings.database_url.get_secret_value(),
