@@ -18,7 +18,6 @@ from pydantic import JsonValue
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.fields import JSONField
-from tortoise.transactions import in_transaction
 
 from services.crud.ids import new_id
 from services.crud.links.lookup import external_ids
@@ -28,6 +27,7 @@ from services.crud.sync.clock import FieldClock
 from services.crud.synced import SyncedModel
 from services.runtime.db import dialect, retry_transient
 from services.runtime.group_commit import GroupCommit
+from services.runtime.transactions import transaction
 from shared.entities import EntityData
 from shared.events import EntityEvent
 from shared.fields import Flat, apply_paths, changed_paths, flatten
@@ -240,7 +240,7 @@ class EntityService:
         async def tx() -> SyncedModel:
             if dialect() == "mysql":
                 return await insert_in_one_round_trip(self.kind, values, self.creates)
-            async with in_transaction() as conn:
+            async with transaction() as conn:
                 return await insert(conn, self.kind, values, APP)
 
         try:
@@ -258,7 +258,7 @@ class EntityService:
 
         async def tx() -> SyncedModel:
             nonlocal changed
-            async with in_transaction() as conn:
+            async with transaction() as conn:
                 row = _check(await lock(conn, self.kind, entity_id), expected)
                 paths = patch_paths(self.kind, row, changes)
                 changed = await change(conn, self.kind, row, paths, APP)
@@ -274,7 +274,7 @@ class EntityService:
 
     async def delete(self, entity_id: str, expected: set[int] | None = None) -> None:
         async def tx() -> None:
-            async with in_transaction() as conn:
+            async with transaction() as conn:
                 row = _check(await lock(conn, self.kind, entity_id), expected)
                 await remove(conn, self.kind, row, APP)
 

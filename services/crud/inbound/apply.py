@@ -29,7 +29,6 @@ from typing import Any
 from pydantic import JsonValue, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from services.crud import records
 from services.crud.entities import ENTITIES
@@ -44,6 +43,7 @@ from services.crud.synced import SyncedModel
 from services.runtime.db import retry_transient
 from services.runtime.links.models import ExternalLink
 from services.runtime.links.shadow import Shadow
+from services.runtime.transactions import transaction
 from shared.commands import Delete, Upsert
 from shared.events import EntityEvent, parse_event
 from shared.fields import flatten
@@ -86,7 +86,7 @@ class Applier:
 
         async def tx() -> Outcome:
             kind = ENTITIES[command.entity]
-            async with in_transaction() as conn:
+            async with transaction() as conn:
                 entry = await _record(conn, command)
                 link, row = await _resolve(conn, kind, command)
                 if isinstance(command, Delete):

@@ -20,13 +20,13 @@ from typing import Any
 import aiomysql
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from services.crud.outbox.writer import OutboxSignal
 from services.runtime.bus import Bus, BusError, OutgoingMessage
 from services.runtime.cancel import raise_if_cancelling
 from services.runtime.db import dialect, is_transient
 from services.runtime.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
+from services.runtime.transactions import transaction
 from shared.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class Relay:
 
     async def _relay_sqlite(self) -> tuple[list[int], list[BaseException | None]]:
         """SQLite: one writer at a time, a plain read is a claim."""
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             rows = list(
                 await conn.execute_query_dict(
                     "SELECT id, event_id, routing_key, entity_id, payload FROM outbox "

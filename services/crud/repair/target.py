@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from services.crud.inbound.apply import Applier, LinkConflict, Outcome, Unrepresentable
 from services.crud.inbound.models import InboxEntry
@@ -24,6 +23,7 @@ from services.runtime.links.models import ExternalLink
 from services.runtime.links.shadow import Shadow
 from services.runtime.repair.source import Observed
 from services.runtime.repair.target import Difference, Local, Look, Result, Verdict
+from services.runtime.transactions import transaction
 from shared.commands import Upsert
 from shared.events import parse_event
 from shared.fields import changed_paths, fields_of
@@ -82,7 +82,7 @@ class CrudTarget:
         if not dry_run:
             return await self._apply(command)
         try:
-            async with in_transaction():
+            async with transaction():
                 raise _DryRun(await self._apply(command))
         except _DryRun as rolled_back:
             return rolled_back.result
@@ -141,7 +141,7 @@ class CrudTarget:
     async def push(
         self, kind: EntityKind, entity_ids: Sequence[str], then: Callable[[], Awaitable[None]]
     ) -> int:
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             pushed = await entities.push(conn, kind, entity_ids)
             await then()
         return pushed

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from services.runtime.db import retry_transient
 from services.runtime.links.models import ExternalLink
 from services.runtime.links.shadow import Shadow
+from services.runtime.transactions import transaction
 from shared.events import SyncResultEvent
 
 
@@ -39,7 +39,7 @@ async def record_result(result: SyncResultEvent) -> None:
 
     async def tx() -> bool:
         """Record it on the locked row; False (nothing written) when there is no row yet."""
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             link = await ExternalLink.filter(**key).using_db(conn).select_for_update().first()
             if link is None:
                 return False

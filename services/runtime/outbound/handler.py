@@ -35,7 +35,6 @@ from typing import Any
 from pydantic import JsonValue
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from services.runtime.bus import Delivery
 from services.runtime.db import retry_transient
@@ -47,6 +46,7 @@ from services.runtime.locks import KeyedLocks
 from services.runtime.outbound.adoption import Adopted, Adoption, Ambiguous
 from services.runtime.outbound.resource import Resource
 from services.runtime.outbound.results import Reporter, Status, result_of
+from services.runtime.transactions import transaction
 from services.runtime.worker import DeadLetter
 from shared.bookkeeping import idempotency_key
 from shared.events import EntityEvent
@@ -141,7 +141,7 @@ class OutboundHandler:
     async def apply(self, event: EntityEvent) -> Report:
         await self._ensure_link(event)
         attempted_before = await self._record_attempt(event, self.resources[event.entity])
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             link: ExternalLink = await self._row(event, conn)
             if link.external_id is None:
                 link.external_id = event.external_ids.get(self.provider)
@@ -156,7 +156,7 @@ class OutboundHandler:
         """If handling ``event`` may create the object, mark the attempt (committed now, before
         any request). Whether an earlier attempt may have made the object without the provider
         replaying it for this one: another event's key, or the same key grown too old."""
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             link: ExternalLink = await self._row(event, conn)
             known = link.external_id or event.external_ids.get(self.provider)
             if known is not None or link.deleted or event.action == "deleted":
