@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ui.session import sign_in
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.localstripe]
@@ -146,6 +147,12 @@ async def test_twoway_dev_syncs_both_ways_and_stops_cleanly(tmp_path: Path) -> N
             assert await eventually(phone_everywhere, timeout=WAIT_S), (
                 "the Salesforce edit never went round"
             )
+
+            # The banner's browser UI: signed in with the banner's key, the customer is listed.
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as browser:
+                assert (await sign_in(browser, key.group(1))).status_code == 303
+                listed = await browser.get("/ui/customers")
+                assert listed.status_code == 200 and "Grace" in listed.text, listed.text[:2000]
 
             product = await api.post("/products", json={"name": "Widget"})  # as the banner says
             assert product.status_code == 201, product.text
