@@ -238,7 +238,7 @@ def flat_of(case: KindCase, state: dict[str, Any]) -> dict[str, Any]:
 
 settings.register_profile(
     "deep",
-    max_examples=300,
+    max_examples=200,
     derandomize=False,
     # One example costs seconds: a counterexample is reported as drawn, not shrunk.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
