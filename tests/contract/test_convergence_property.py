@@ -285,6 +285,30 @@ async def test_a_change_from_a_value_twoway_wrote_twice_converges(
     await converge_and_lose_nothing(system, case, A_VALUE_WRITTEN_TWICE)
 
 
+RESENT_THEN_CHANGED: list[tuple[list[list[Op]], int]] = [
+    (
+        [
+            [("app", 3), ("deliver", -1), ("app", 2), ("deliver", -1), ("deliver", -1)],
+            [("app", 0), ("dashboard", 0)],
+            [("dashboard", 2), ("deliver", -1), ("dashboard", 0), ("deliver", -1)],
+        ],
+        1,
+    ),
+    ([[("app", 3)], [("dashboard", 3), ("app", 3), ("app", 2)], [("dashboard", 3)]], 141709),
+]
+"""Found by the deep profile: the app sets B (held) while the dashboard sets A; A wins the
+conflict and is re-sent, so twoway writes B and then A; in the next round the dashboard
+changes A -> C, a sequential change. B's echo (it replaced the dashboard's A) came before A's
+conflict was merged; it must still place C after twoway's writes, within their second."""
+
+
+@pytest.mark.parametrize("scenario", RESENT_THEN_CHANGED, ids=["customer-found", "product-found"])
+async def test_a_sequential_change_from_a_value_twoway_re_sent_is_no_conflict(
+    system: System, case: KindCase, scenario: tuple[list[list[Op]], int]
+) -> None:
+    await converge_and_lose_nothing(system, case, scenario)
+
+
 async def converge_and_lose_nothing(
     system: System, case: KindCase, scenario: tuple[list[list[Op]], int]
 ) -> None:

@@ -182,6 +182,27 @@ def test_echoes_of_both_writes_place_a_change_from_the_value_after_them(
     assert out.apply == {"name": "C"} and not out.conflicts and not out.resend
 
 
+def test_an_echo_merged_before_the_conflict_still_places_a_later_change() -> None:
+    """B's echo (it replaced the dashboard's A) comes before A's own event, which wins the
+    conflict and is re-sent; A's echo says it replaced B. A change from A in the writes'
+    second is sequential: the shadow kept B's echo across the merge of A."""
+    shadow = shadow_of(name="X")
+    history = {"name": {"B": 2, "X": 1}}
+    app = LocalSide({"name": "B"}, clock_of(name=(2, T + 0.5, "app")), history=history)
+    shadow.written("name", "B", 2, T + 3.0, T + 3.1)
+    merge(echo_of(2, "B", replaced="A"), app, shadow, ConflictRule.LATEST)
+    dashboard = change({"name": "A"}, T + 1, changed={"name"}, previous={"name": "X"})
+    resolved = merge(dashboard, app, shadow, ConflictRule.LATEST)
+    assert resolved.apply == {"name": "A"} and resolved.resend == {"name"}
+    shadow.written("name", "A", 3, T + 3.2, T + 3.3)
+    history = {"name": {"A": 3, "B": 2, "X": 1}}
+    app = LocalSide({"name": "A"}, clock_of(name=(3, T + 1, "stripe")), history=history)
+    merge(echo_of(3, "A", replaced="B"), app, shadow, ConflictRule.LATEST)
+    later = change({"name": "C"}, T + 3, changed={"name"}, previous={"name": "A"})
+    out = merge(later, app, shadow, ConflictRule.LATEST)
+    assert out.apply == {"name": "C"} and not out.conflicts and not out.resend
+
+
 def test_an_earlier_writes_echo_survives_the_shadows_round_trip() -> None:
     shadow, _ = written_twice()
     shadow.echoed("name", "A", 3, T + 3, T + 4, False, ("B",))

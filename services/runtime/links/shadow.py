@@ -18,9 +18,10 @@ Kept per (entity, provider) on the ``ExternalLink`` row, path by path (``shared.
   one of them, delivered late, is stale;
 - ``overwrote``: for twoway's own update, the value it replaced at the provider, when the
   echo said (``[value]``; ``[]``: not known): a provider change to that value came before it;
-- ``earlier``: the same for twoway's earlier updates since the provider's own value was last
-  observed, as ``[value it set, value it replaced]`` pairs: an earlier write's echo often comes
-  after a later write was confirmed, and still tells where a provider change fell among them.
+- ``earlier``: the same for twoway's other updates since the provider's own change was last
+  applied (``floor``), as ``[value it set, value it replaced]`` pairs: an earlier write's echo
+  often comes after a later write was confirmed, or after a provider change was merged, and
+  still tells where a provider change fell among twoway's writes.
 
 Besides, ``seen`` is the newest provider time at which a provider event showed the whole
 object: every path, including map keys absent then, is known as of that moment.
@@ -87,10 +88,8 @@ class Known:
         return value in self.before and changed_from != self.value
 
     def replacements(self) -> tuple[tuple[JsonValue, JsonValue], ...]:
-        """Twoway's updates in flight as their echoes told: (value set, value replaced)."""
-        if not self.unordered:
-            return ()
-        own = ((self.value, self.overwrote[0]),) if self.overwrote else ()
+        """Twoway's updates since the floor as their echoes told: (value set, value replaced)."""
+        own = ((self.value, self.overwrote[0]),) if self.unordered and self.overwrote else ()
         return (*own, *self.earlier)
 
 
@@ -179,9 +178,10 @@ class Shadow:
         known = self._paths.get(path)
         if overwrote is None or known is None:
             return
-        if known.confirmed == version:
+        if known.confirmed == version and known.unordered:
             self._paths[path] = replace(known, overwrote=overwrote)
-        elif known.unordered and version < known.confirmed:
+        elif known.floor < version <= known.confirmed:
+            # An earlier write's, or the shadow now holds a provider change merged since.
             pair = (value, overwrote[0])
             if pair not in known.earlier:
                 earlier = (*known.earlier, pair)[-MAX_CHAIN:]
@@ -208,7 +208,8 @@ class Shadow:
             unordered=False,
             confirmed=known.confirmed if confirmed is None else max(known.confirmed, confirmed),
             before=before if before is not None else (),
-            earlier=(),
+            earlier=known.replacements()[-MAX_CHAIN:],
+            overwrote=(),
         )
 
     def preceded(self, path: str, changed_from: JsonValue) -> None:
@@ -234,5 +235,8 @@ class Shadow:
         and every earlier write of twoway's is overtaken there."""
         known = self._paths.get(path, Known())
         self._paths[path] = replace(
-            known, confirmed=max(known.confirmed, version), floor=max(known.floor, version)
+            known,
+            confirmed=max(known.confirmed, version),
+            floor=max(known.floor, version),
+            earlier=(),
         )
