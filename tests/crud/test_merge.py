@@ -282,9 +282,12 @@ def test_every_conflict_leaves_the_winner_on_both_sides(
 ) -> None:
     """Whatever the rule and times: the winner is applied here or kept; and the provider is
     re-sent the winner unless it certainly holds it already (the app's write lands last)."""
-    app = local({"name": "App"}, {"name": (2, T + app_at, "app")})
+    # Compared as the merge compares them, on the absolute clock: near T a float keeps about
+    # 2e-7 s, so an app time a hair before the provider's tick ends rounds onto its end.
+    app_time, provider_time = T + app_at, T + provider_at
+    app = local({"name": "App"}, {"name": (2, app_time, "app")})
     out = merge(
-        change({"name": "Dash"}, T + provider_at, changed={"name"}, previous={"name": "Ada"}),
+        change({"name": "Dash"}, provider_time, changed={"name"}, previous={"name": "Ada"}),
         app,
         shadow_of(name="Ada"),
         rule,
@@ -294,4 +297,4 @@ def test_every_conflict_leaves_the_winner_on_both_sides(
         assert out.apply == {"name": "Dash"} and out.resend == {"name"}
     else:
         assert out.apply == {}
-        assert out.resend == ({"name"} if app_at < provider_at + 1 else set())
+        assert out.resend == ({"name"} if app_time < provider_time + 1 else set())
