@@ -236,6 +236,7 @@ def flat_of(case: KindCase, state: dict[str, Any]) -> dict[str, Any]:
     return flatten({**{k: state.get(k) for k in fields}, "metadata": metadata}, fields)
 
 
+# HYPOTHESIS_PROFILE=deep: run with ``-o timeout=0`` (200 examples outlast pytest's limit).
 settings.register_profile(
     "deep",
     max_examples=200,
