@@ -208,7 +208,7 @@ def test_an_earlier_writes_echo_survives_the_shadows_round_trip() -> None:
     shadow.echoed("name", "A", 3, T + 3, T + 4, False, ("B",))
     shadow.echoed("name", "B", 2, T + 3, T + 4, False, ("C",))
     known = Shadow.load(shadow.dump()).get("name")
-    assert known is not None and known.replacements() == (("A", "B"), ("B", "C"))
+    assert known is not None and known.replacements() == (("B", "C"), ("A", "B"))
     old = shadow.dump()
     old["paths"]["name"] = old["paths"]["name"][:8]  # as stored before ``earlier``
     assert Shadow.load(old).get("name") == replace(known, earlier=())

@@ -272,7 +272,7 @@ def _landed_after(
         told = [replaced for set_to, replaced in chain if set_to == value]
         if not told:
             return None
-        value = told[0]
+        value = told[-1]  # the newest write of that value
         if value == before or value not in written:
             return False
     return None

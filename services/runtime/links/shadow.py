@@ -19,7 +19,7 @@ Kept per (entity, provider) on the ``ExternalLink`` row, path by path (``shared.
 - ``overwrote``: for twoway's own update, the value it replaced at the provider, when the
   echo said (``[value]``; ``[]``: not known): a provider change to that value came before it;
 - ``earlier``: the same for twoway's other updates since the provider's own change was last
-  applied (``floor``), as ``[value it set, value it replaced]`` pairs: an earlier write's echo
+  applied (``floor``), as ``[value it set, value it replaced]`` pairs, oldest first: an echo
   often comes after a later write was confirmed, or after a provider change was merged, and
   still tells where a provider change fell among twoway's writes.
 
@@ -88,9 +88,10 @@ class Known:
         return value in self.before and changed_from != self.value
 
     def replacements(self) -> tuple[tuple[JsonValue, JsonValue], ...]:
-        """Twoway's updates since the floor as their echoes told: (value set, value replaced)."""
+        """Twoway's updates since the floor as their echoes told, (value set, value replaced),
+        oldest first: ``earlier``, then the confirmed write's own."""
         own = ((self.value, self.overwrote[0]),) if self.unordered and self.overwrote else ()
-        return (*own, *self.earlier)
+        return (*self.earlier, *own)
 
 
 class Shadow:
@@ -181,7 +182,8 @@ class Shadow:
         if known.confirmed == version and known.unordered:
             self._paths[path] = replace(known, overwrote=overwrote)
         elif known.floor < version <= known.confirmed:
-            # An earlier write's, or the shadow now holds a provider change merged since.
+            # An earlier write's echo, or one arriving after a provider change was merged:
+            # what it replaced still places provider changes among twoway's writes.
             pair = (value, overwrote[0])
             if pair not in known.earlier:
                 earlier = (*known.earlier, pair)[-MAX_CHAIN:]
