@@ -6,6 +6,8 @@ confirmed by its result or its echo.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,10 +32,14 @@ def shadow_of(**paths: Any) -> Shadow:
 
 
 def local(state: dict[str, Any], ticks: dict[str, tuple[int, float, str]]) -> LocalSide:
+    return LocalSide(state, clock_of(**ticks))
+
+
+def clock_of(**ticks: tuple[int, float, str]) -> FieldClock:
     clock = FieldClock()
     for path, (version, at, origin) in ticks.items():
         clock.tick([path], version, at, origin)
-    return LocalSide(state, clock)
+    return clock
 
 
 def change(state: dict[str, Any], at: float, **extra: Any) -> Observation:
@@ -115,6 +121,99 @@ def shadow_of_echo() -> Shadow:
     return shadow
 
 
+def written_twice() -> tuple[Shadow, LocalSide]:
+    """Twoway wrote "A" twice: the app set "B" (v2) while the dashboard set "A" from "X"; "A"
+    won the conflict and was re-sent (v3); both writes were confirmed by their results."""
+    shadow = shadow_of(name="X")
+    history = {"name": {"B": 2, "X": 1}}
+    app = LocalSide({"name": "B"}, clock_of(name=(2, T + 0.5, "app")), history=history)
+    dashboard = change({"name": "A"}, T + 1, changed={"name"}, previous={"name": "X"})
+    resolved = merge(dashboard, app, shadow, ConflictRule.LATEST)
+    assert resolved.apply == {"name": "A"} and resolved.resend == {"name"}
+    shadow.written("name", "B", 2, T + 3.0, T + 3.1)
+    shadow.written("name", "A", 3, T + 3.2, T + 3.3)
+    history = {"name": {"A": 3, "B": 2, "X": 1}}
+    return shadow, LocalSide({"name": "A"}, clock_of(name=(3, T + 1, "stripe")), history=history)
+
+
+def echo_of(version: int, value: str, replaced: str) -> Observation:
+    return change(
+        {"name": value},
+        T + 3,
+        changed={"name"},
+        previous={"name": replaced},
+        echo_paths={"name"},
+        echo_version=version,
+    )
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["v2", "v3", "change"])))
+def test_a_change_from_a_value_twoway_wrote_twice_is_placed_by_the_echoes(
+    order: tuple[str, ...],
+) -> None:
+    """The provider went X, A, C (the dashboard), B, A (twoway's v2 and v3). "C from A" fits
+    both "after v3" and "before v2": v2's echo (it replaced C) says which; until it is in, v3's
+    echo (it replaced B, a value twoway itself wrote) does not settle it, and time does. In
+    every order of arrival the change is concurrent, and its winner ends on both sides."""
+    shadow, app = written_twice()
+    events = {
+        "v2": echo_of(2, "B", replaced="C"),
+        "v3": echo_of(3, "A", replaced="B"),
+        "change": change({"name": "C"}, T + 2, changed={"name"}, previous={"name": "A"}),
+    }
+    outs = {name: merge(events[name], app, shadow, ConflictRule.LATEST) for name in order}
+    out = outs["change"]
+    assert [note.winner for note in out.conflicts] == ["provider"]
+    assert out.apply == {"name": "C"} and out.resend == {"name"}
+
+
+@pytest.mark.parametrize("order", [("v2", "v3"), ("v3", "v2")])
+def test_echoes_of_both_writes_place_a_change_from_the_value_after_them(
+    order: tuple[str, ...],
+) -> None:
+    """As above, but v2 replaced the dashboard's own "A": the provider went X, A, B, A, and
+    then C, within the writes' second. With both echoes in, the change is sequential."""
+    shadow, app = written_twice()
+    events = {"v2": echo_of(2, "B", replaced="A"), "v3": echo_of(3, "A", replaced="B")}
+    for name in order:
+        merge(events[name], app, shadow, ConflictRule.LATEST)
+    later = change({"name": "C"}, T + 3, changed={"name"}, previous={"name": "A"})
+    out = merge(later, app, shadow, ConflictRule.LATEST)
+    assert out.apply == {"name": "C"} and not out.conflicts and not out.resend
+
+
+def test_an_echo_merged_before_the_conflict_still_places_a_later_change() -> None:
+    """B's echo (it replaced the dashboard's A) comes before A's own event, which wins the
+    conflict and is re-sent; A's echo says it replaced B. A change from A in the writes'
+    second is sequential: the shadow kept B's echo across the merge of A."""
+    shadow = shadow_of(name="X")
+    history = {"name": {"B": 2, "X": 1}}
+    app = LocalSide({"name": "B"}, clock_of(name=(2, T + 0.5, "app")), history=history)
+    shadow.written("name", "B", 2, T + 3.0, T + 3.1)
+    merge(echo_of(2, "B", replaced="A"), app, shadow, ConflictRule.LATEST)
+    dashboard = change({"name": "A"}, T + 1, changed={"name"}, previous={"name": "X"})
+    resolved = merge(dashboard, app, shadow, ConflictRule.LATEST)
+    assert resolved.apply == {"name": "A"} and resolved.resend == {"name"}
+    shadow.written("name", "A", 3, T + 3.2, T + 3.3)
+    history = {"name": {"A": 3, "B": 2, "X": 1}}
+    app = LocalSide({"name": "A"}, clock_of(name=(3, T + 1, "stripe")), history=history)
+    merge(echo_of(3, "A", replaced="B"), app, shadow, ConflictRule.LATEST)
+    later = change({"name": "C"}, T + 3, changed={"name"}, previous={"name": "A"})
+    out = merge(later, app, shadow, ConflictRule.LATEST)
+    assert out.apply == {"name": "C"} and not out.conflicts and not out.resend
+
+
+def test_an_earlier_writes_echo_survives_the_shadows_round_trip() -> None:
+    shadow, _ = written_twice()
+    shadow.echoed("name", "A", 3, T + 3, T + 4, False, ("B",))
+    shadow.echoed("name", "B", 2, T + 3, T + 4, False, ("C",))
+    known = Shadow.load(shadow.dump()).get("name")
+    assert known is not None and known.replacements() == (("B", "C"), ("A", "B"))
+    old = shadow.dump()
+    old["paths"]["name"] = old["paths"]["name"][:8]  # as stored before ``earlier``
+    assert Shadow.load(old).get("name") == replace(known, earlier=())
+
+
 def test_provider_changes_delivered_in_reverse_are_stale_along_the_whole_chain() -> None:
     shadow = shadow_of(tier=None)
     app = local({"tier": None}, {"tier": (1, T, "app")})
@@ -183,9 +282,12 @@ def test_every_conflict_leaves_the_winner_on_both_sides(
 ) -> None:
     """Whatever the rule and times: the winner is applied here or kept; and the provider is
     re-sent the winner unless it certainly holds it already (the app's write lands last)."""
-    app = local({"name": "App"}, {"name": (2, T + app_at, "app")})
+    # Compared as the merge compares them, on the absolute clock: near T a float keeps about
+    # 2e-7 s, so an app time a hair before the provider's tick ends rounds onto its end.
+    app_time, provider_time = T + app_at, T + provider_at
+    app = local({"name": "App"}, {"name": (2, app_time, "app")})
     out = merge(
-        change({"name": "Dash"}, T + provider_at, changed={"name"}, previous={"name": "Ada"}),
+        change({"name": "Dash"}, provider_time, changed={"name"}, previous={"name": "Ada"}),
         app,
         shadow_of(name="Ada"),
         rule,
@@ -195,4 +297,4 @@ def test_every_conflict_leaves_the_winner_on_both_sides(
         assert out.apply == {"name": "Dash"} and out.resend == {"name"}
     else:
         assert out.apply == {}
-        assert out.resend == ({"name"} if app_at < provider_at + 1 else set())
+        assert out.resend == ({"name"} if app_time < provider_time + 1 else set())

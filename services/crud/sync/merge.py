@@ -17,13 +17,15 @@ For each path the provider may have changed:
    later write there too.
 
 Whether a change is concurrent: where the provider gives the path's previous value (Stripe's
-``previous_attributes``), exactly: it saw the app's latest value, or it did not. Elsewhere by
-time: its change overlaps the span in which twoway's write took effect.
+``previous_attributes``), exactly: it saw the app's latest value, or it did not; a change from a
+value twoway wrote is placed among twoway's writes by what their echoes said each replaced.
+Elsewhere (or where those echoes are not in yet) by time: its change overlaps the span in
+which twoway's write took effect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from pydantic import JsonValue
@@ -232,13 +234,45 @@ def _concurrent_said(
         return True
     if known is None or not known.unordered:
         return False
-    if known.overwrote and theirs == known.overwrote[0]:
-        return True  # the echo of twoway's write said it replaced this change
+    written = [
+        value
+        for value, held in local.history.get(path, {}).items()
+        if known.floor < held < known.confirmed
+    ]
+    landed_after = _landed_after(theirs, before, known, written)
+    if landed_after:
+        return True  # the echo of one of twoway's writes said it replaced this change
     if before == ours:
-        # From the value twoway's write set: after that write, if its echo said what it
-        # replaced (not this change); without the echo, by time.
-        return not known.overwrote and obs.at < known.hi
+        # From the value twoway's write set: after that write, if the echoes said what came
+        # before it (not this change); else by time.
+        return landed_after is None and obs.at < known.hi
     # Changed from a value the path had here before twoway's last write: it did not see that
     # write, which landed after it. From a value never seen here: a change of the provider's
     # own came between (its event not in yet), after twoway's write.
     return before in local.history.get(path, {})
+
+
+def _landed_after(
+    theirs: JsonValue, before: JsonValue, known: Known, written: Sequence[JsonValue]
+) -> bool | None:
+    """Whether twoway's writes in flight landed after a provider change from ``before`` to
+    ``theirs``, as their echoes said (``written``: the values of the earlier ones).
+
+    True: one of them replaced it. False: going back from the confirmed write, each replaced
+    the one before, down to ``before`` or a value twoway did not write: nowhere between them
+    is this change. None: a write on the way back has not said what it replaced (twoway may
+    write one value twice, the provider's own value re-sent after a conflict, say, so a change
+    from it may have come before the writes or after them).
+    """
+    chain = known.replacements()
+    if any(replaced == theirs for _, replaced in chain):
+        return True
+    value = known.value
+    for _ in range(len(chain)):
+        told = [replaced for set_to, replaced in chain if set_to == value]
+        if not told:
+            return None
+        value = told[-1]  # the newest write of that value
+        if value == before or value not in written:
+            return False
+    return None

@@ -17,7 +17,11 @@ Kept per (entity, provider) on the ``ExternalLink`` row, path by path (``shared.
   first, as far as its events said (Stripe's ``previous_attributes``): an event still showing
   one of them, delivered late, is stale;
 - ``overwrote``: for twoway's own update, the value it replaced at the provider, when the
-  echo said (``[value]``; ``[]``: not known): a provider change to that value came before it.
+  echo said (``[value]``; ``[]``: not known): a provider change to that value came before it;
+- ``earlier``: the same for twoway's other updates since the provider's own change was last
+  applied (``floor``), as ``[value it set, value it replaced]`` pairs, oldest first: an echo
+  often comes after a later write was confirmed, or after a provider change was merged, and
+  still tells where a provider change fell among twoway's writes.
 
 Besides, ``seen`` is the newest provider time at which a provider event showed the whole
 object: every path, including map keys absent then, is known as of that moment.
@@ -47,6 +51,7 @@ class Known:
     floor: int = 0
     before: tuple[JsonValue, ...] = ()
     overwrote: tuple[JsonValue, ...] = ()
+    earlier: tuple[tuple[JsonValue, JsonValue], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [
@@ -58,11 +63,13 @@ class Known:
             self.floor,
             list(self.before),
             list(self.overwrote),
+            [list(pair) for pair in self.earlier],
         ]
 
     @classmethod
     def from_json(cls, raw: Any) -> Known:
-        value, confirmed, lo, hi, unordered, floor, before, overwrote = raw
+        value, confirmed, lo, hi, unordered, floor, before, overwrote, *rest = raw
+        earlier = rest[0] if rest else []  # shadows written before ``earlier`` existed
         return cls(
             value,
             int(confirmed),
@@ -72,12 +79,19 @@ class Known:
             int(floor),
             tuple(before),
             tuple(overwrote),
+            tuple((set_to, replaced) for set_to, replaced in earlier),
         )
 
     def preceded_by(self, value: JsonValue, changed_from: JsonValue) -> bool:
         """A change to ``value`` (from ``changed_from``) is the one that made what this one
         changed from: an older change of the provider's, delivered after this one."""
         return value in self.before and changed_from != self.value
+
+    def replacements(self) -> tuple[tuple[JsonValue, JsonValue], ...]:
+        """Twoway's updates since the floor as their echoes told, (value set, value replaced),
+        oldest first: ``earlier``, then the confirmed write's own."""
+        own = ((self.value, self.overwrote[0]),) if self.unordered and self.overwrote else ()
+        return (*self.earlier, *own)
 
 
 class Shadow:
@@ -143,7 +157,10 @@ class Shadow:
         ``lo..hi``. Older news than what is known already changes nothing."""
         known = self._paths.get(path, Known())
         if version > known.confirmed:
-            self._paths[path] = Known(value, version, lo, hi, not created, known.floor)
+            earlier = known.replacements()[-MAX_CHAIN:]
+            self._paths[path] = Known(
+                value, version, lo, hi, not created, known.floor, earlier=earlier
+            )
 
     def echoed(
         self,
@@ -156,11 +173,21 @@ class Shadow:
         overwrote: tuple[JsonValue] | None,
     ) -> None:
         """The provider's echo of twoway's write of ``version``: as ``written``; besides, it
-        may say what the write replaced there, kept even when the result confirmed it first."""
+        may say what the write replaced there, kept even when the result confirmed it first,
+        and even when a later write of twoway's is already confirmed (``earlier``)."""
         self.written(path, value, version, lo, hi, created)
         known = self._paths.get(path)
-        if overwrote is not None and known is not None and known.confirmed == version:
+        if overwrote is None or known is None:
+            return
+        if known.confirmed == version and known.unordered:
             self._paths[path] = replace(known, overwrote=overwrote)
+        elif known.floor < version <= known.confirmed:
+            # An earlier write's echo, or one arriving after a provider change was merged:
+            # what it replaced still places provider changes among twoway's writes.
+            pair = (value, overwrote[0])
+            if pair not in known.earlier:
+                earlier = (*known.earlier, pair)[-MAX_CHAIN:]
+                self._paths[path] = replace(known, earlier=earlier)
 
     def observed(
         self,
@@ -183,6 +210,8 @@ class Shadow:
             unordered=False,
             confirmed=known.confirmed if confirmed is None else max(known.confirmed, confirmed),
             before=before if before is not None else (),
+            earlier=known.replacements()[-MAX_CHAIN:],
+            overwrote=(),
         )
 
     def preceded(self, path: str, changed_from: JsonValue) -> None:
@@ -208,5 +237,8 @@ class Shadow:
         and every earlier write of twoway's is overtaken there."""
         known = self._paths.get(path, Known())
         self._paths[path] = replace(
-            known, confirmed=max(known.confirmed, version), floor=max(known.floor, version)
+            known,
+            confirmed=max(known.confirmed, version),
+            floor=max(known.floor, version),
+            earlier=(),
         )
