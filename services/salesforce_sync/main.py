@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-
 import httpx
 
-from services.runtime.amqp import AmqpBus
 from services.runtime.budget import BudgetSpec, LaneBudget, open_budget
 from services.runtime.bus import Bus
-from services.runtime.db import close_db, init_db
-from services.runtime.metrics import serve_metrics
-from services.runtime.outbound import WORKER_MODELS
-from services.runtime.outbound.adoption import Adoption, announcer
-from services.runtime.outbound.handler import OutboundHandler
-from services.runtime.outbound.results import Reporter
+from services.runtime.outbound.process import run_provider_worker
 from services.runtime.schema.history import CORE_SCHEMA
-from services.runtime.worker import Worker
 from services.salesforce_sync.salesforce import SALESFORCE_RESOURCES
 from services.salesforce_sync.salesforce.client import SalesforceClient
 from services.salesforce_sync.settings import SalesforceSyncSettings
 from shared.kinds import Provider
-from shared.topology import SALESFORCE_SYNC_QUEUE
-
-log = logging.getLogger(__name__)
 
 # The schema this worker needs: the core tables (the daily budget's among them) and its own.
 SCHEMA = (CORE_SCHEMA, "services.salesforce_sync.migrations")
@@ -54,43 +41,21 @@ async def main(
     metrics_port: int | None = None,
 ) -> None:
     """Consume and sync until cancelled. ``own_database=False``: the caller opened it."""
-    bus = bus or AmqpBus(
-        settings.amqp_url.get_secret_value(), settings.retry_delays_ms, settings.work_queues()
-    )
     budget = salesforce_budget(settings)
     http = httpx.AsyncClient(timeout=settings.salesforce_timeout_s)
     client = SalesforceClient(settings, http, budget)
     resources = {kind: make(client) for kind, make in SALESFORCE_RESOURCES.items()}
-    handler = OutboundHandler(
-        Provider.SALESFORCE, resources, Reporter(bus), Adoption(Provider.SALESFORCE, announcer(bus))
-    )
-    worker = Worker(
-        bus,
-        SALESFORCE_SYNC_QUEUE,
-        handler,
-        settings.retry_delays_ms,
-        prefetch=settings.prefetch,
-        on_dead_letter=handler.report_dead_letter,
-    )
-    if own_database:
-        await init_db(
-            settings.database_url.get_secret_value(),
-            list(WORKER_MODELS),
-            settings.db_pool_size,
-            require=SCHEMA,
-        )
     try:
-        async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(budget)
-            log.info(
-                "salesforce sync running",
-                extra={"daily_budget": budget.limit, "prefetch": settings.prefetch},
-            )
-            if metrics_port is not None:
-                await stack.enter_async_context(serve_metrics(metrics_port))
-            await worker.run()
+        await run_provider_worker(
+            Provider.SALESFORCE,
+            resources,
+            settings,
+            schema=SCHEMA,
+            bus=bus,
+            own_budget=budget,
+            own_database=own_database,
+            metrics_port=metrics_port,
+            started={"daily_budget": budget.limit},
+        )
     finally:
-        await bus.close()
         await http.aclose()
-        if own_database:
-            await close_db()
