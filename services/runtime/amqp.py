@@ -77,6 +77,7 @@ class AmqpBus(Bus):
         self._publisher = Publisher(url, self._declare)
         self._consuming: AbstractConnection | None = None
         self._consuming_lock = asyncio.Lock()
+        self._closed = False
 
     @property
     def connected(self) -> bool:
@@ -99,6 +100,11 @@ class AmqpBus(Bus):
         await _setting_up(self._publisher.open())
 
     async def close(self) -> None:
+        """Close both connections, for good. A consumer's handler still running (aio-pika runs
+        each in a task of its own, cancelled only once the consuming channel closes) would
+        otherwise reconnect to report its outcome, on a connection nobody closes: its tasks
+        outlive the process's loop (in tests, that loop's test), to be destroyed pending."""
+        self._closed = True  # before any await: a consumer waiting for the lock sees it
         await self._publisher.close()
         async with self._consuming_lock:
             connection, self._consuming = self._consuming, None
@@ -121,6 +127,8 @@ class AmqpBus(Bus):
 
     async def _consumer_connection(self) -> AbstractConnection:
         async with self._consuming_lock:
+            if self._closed:
+                raise BusError("the bus is closed")
             connection = self._consuming
             if connection is None or not alive(connection):
                 self._consuming = None

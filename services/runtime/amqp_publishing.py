@@ -136,6 +136,7 @@ class Publisher:
         self._channel: AbstractChannel | None = None
         self._in_flight: dict[str, _Flight] = {}
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @property
     def is_open(self) -> bool:
@@ -149,6 +150,8 @@ class Publisher:
     async def open(self) -> None:
         """Connect (and run ``on_connect``) unless connected; a confirm channel either way."""
         async with self._lock:
+            if self._closed:
+                raise BusError("the publisher is closed")
             if not self.is_open:
                 await self._reset()
                 try:
@@ -164,6 +167,12 @@ class Publisher:
                 )
 
     async def close(self) -> None:
+        """For good: an ``open`` waiting for the lock, or any later one, fails."""
+        self._closed = True
+        await self._drop()
+
+    async def _drop(self) -> None:
+        """Drop the connection; the next ``open`` makes another."""
         async with self._lock:
             await self._reset()
 
@@ -221,7 +230,7 @@ class Publisher:
         # Confirms that never came: whatever holds them up, start afresh on a new connection.
         # Publishing only: consumers have a connection of their own.
         log.warning("publish not confirmed within %s s: reconnecting the publisher", timeout)
-        await self.close()
+        await self._drop()
         return BusError(f"publish not confirmed within {timeout} s")
 
     async def _publish_one(

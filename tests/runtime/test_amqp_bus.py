@@ -266,3 +266,20 @@ async def test_a_silent_server_fails_within_the_publish_deadline() -> None:
             await writer.wait_closed()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_closed_bus_opens_no_connection_again(bus: AmqpBus, broker: Broker) -> None:
+    # A stopping worker closes its bus while a delivery's handler (a task of aio-pika's own,
+    # cancelled only once the consuming channel closes) may still report its outcome: that
+    # publish must fail (the delivery stays unacked, so it comes back), not open a connection
+    # that nobody closes and whose tasks outlive the loop.
+    async def ack(delivery: Delivery) -> None:
+        await delivery.ack()
+
+    await bus.close()
+    with pytest.raises(BusError, match="closed"):
+        await bus.publish("", [to_inbound("m")])
+    with pytest.raises(BusError, match="closed"):
+        await bus.consume(INBOUND_QUEUE, ack, prefetch=1)
+    assert not bus.connected and bus._publisher._connection is None
+    assert await broker.count(INBOUND_QUEUE.name) == 0
