@@ -19,6 +19,7 @@ from services.crud.inbound.models import InboxEntry
 from services.crud.outbox.models import OutboxEvent
 from services.crud.repair import entities
 from services.crud.sync.rules import ConflictRules
+from services.runtime.db import retry_transient
 from services.runtime.links.models import ExternalLink
 from services.runtime.links.shadow import Shadow
 from services.runtime.repair.source import Observed
@@ -141,7 +142,12 @@ class CrudTarget:
     async def push(
         self, kind: EntityKind, entity_ids: Sequence[str], then: Callable[[], Awaitable[None]]
     ) -> int:
-        async with transaction() as conn:
-            pushed = await entities.push(conn, kind, entity_ids)
-            await then()
-        return pushed
+        async def tx() -> int:
+            async with transaction() as conn:
+                pushed = await entities.push(conn, kind, entity_ids)
+                await then()
+            return pushed
+
+        # It locks a batch of entities while the API, the relay and the inbound consumer write
+        # theirs: a deadlock is the database's to report and this batch's to run again.
+        return await retry_transient(tx)
