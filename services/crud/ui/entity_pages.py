@@ -282,14 +282,22 @@ class EntityPages:
         if row is None:
             return self.missing(request)
         values = self._shown(row)
+        return self._edit_form(request, row, values, was=values)
+
+    def _edit_form(
+        self, request: Request, row: Any, values: dict[str, str], was: dict[str, str], **extra: Any
+    ) -> Response:
+        """The edit form of ``row`` at its current version (``extra``: errors, meanwhile,
+        status)."""
         return self._form(
             request,
             self.edit_fields,
             values,
             title=f"Edit {self.kind.noun} {row.id}",
             action=f"{self.base}/{row.id}/edit",
-            was=values,
+            was=was,
             version=row.version,
+            **extra,
         )
 
     async def update(self, request: Request, session: Session) -> Response:
@@ -338,17 +346,7 @@ class EntityPages:
         meanwhile = [
             (f.label, texts[f.name], now[f.name]) for f in touched if texts[f.name] != now[f.name]
         ]
-        return self._form(
-            request,
-            self.edit_fields,
-            values,
-            title=f"Edit {self.kind.noun} {row.id}",
-            action=f"{self.base}/{row.id}/edit",
-            was=now,
-            version=row.version,
-            meanwhile=meanwhile,
-            status=409,
-        )
+        return self._edit_form(request, row, values, was=now, meanwhile=meanwhile, status=409)
 
     # -- delete -----------------------------------------------------------------------------
 
