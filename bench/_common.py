@@ -53,11 +53,13 @@ async def purge_queues(url: str) -> None:
     import aio_pika
     import aiormq
 
-    from shared.topology import UNROUTED_QUEUE, WORK_QUEUES
+    from services.runtime.providers import all_work_queues
+    from shared.topology import UNROUTED_QUEUE
 
     connection = await aio_pika.connect(url)
     try:
-        for name in [UNROUTED_QUEUE] + [q for w in WORK_QUEUES for q in (w.name, w.dead_letter)]:
+        queues = [q for w in all_work_queues() for q in (w.name, w.dead_letter)]
+        for name in [UNROUTED_QUEUE, *queues]:
             channel = await connection.channel()
             try:
                 queue = await channel.declare_queue(name, passive=True)

@@ -21,13 +21,13 @@ from services.runtime.metrics import serve_metrics
 from services.runtime.process import run_until_signal
 from services.runtime.settings import load
 from services.stripe_sync.ratelimit import stripe_budget
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
 
 
 async def read_in_bulk(
-    settings: StripeSyncSettings, concurrency: int, seconds: float, lane: Lane
+    settings: StripeSettings, concurrency: int, seconds: float, lane: Lane
 ) -> None:
     client, http_client = build_client(
         settings.stripe_api_key.get_secret_value(),
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--lane", choices=LANES, default="bulk")
     args = parser.parse_args()
-    settings = load(StripeSyncSettings)
+    settings = load(StripeSettings)
     reading = read_in_bulk(settings, args.concurrency, args.seconds, args.lane)
     asyncio.run(run_until_signal([], [reading]))
 

@@ -26,7 +26,8 @@ from services.crud.settings import CrudSettings
 from services.migrate import migrate
 from services.runtime.amqp import AmqpBus
 from services.runtime.db import close_db, init_db
-from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE, STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
+from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE
 
 
 def payloads(n: int) -> list[tuple[str, str, str]]:

@@ -29,10 +29,11 @@ from _support import (
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from shared.entities.customer import CustomerData
 from shared.events import EntityEvent, dump_event, event_routing_key
 from shared.kinds import APP, Action, EntityKind
-from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE, STRIPE_SYNC_QUEUE
+from shared.topology import DEFAULT_RETRY_DELAYS_MS, EVENTS_EXCHANGE
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
 from tests.scrape import sample
 

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 from services.crud.apikeys.command import add_arguments as add_apikey_arguments
 from services.ops.dlq_command import add_arguments as add_dlq_arguments
 from services.repair.drift_command import add_arguments as add_drift_arguments
-from services.repair.providers import provider_names
 from services.repair.reconcile_command import add_arguments as add_reconcile_arguments
 from services.runtime.logging import configure_logging
 from services.runtime.ports import require_free
+from services.runtime.providers import plugin, provider_names
 from services.runtime.settings import METRICS_PORT_SETTING, ConfigError, load
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from services.runtime.settings import HttpServiceSettings, ServiceSettings
+    from services.runtime.settings import HttpServiceSettings, ProviderSettings, ServiceSettings
 
 log = logging.getLogger("twoway")
 
@@ -196,38 +196,29 @@ def cmd_webhook_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stripe_sync(args: argparse.Namespace) -> int:
+def cmd_sync(args: argparse.Namespace) -> int:
     from services.runtime.process import run_process, run_until_signal
-    from services.stripe_sync.main import main as sync_main
-    from services.stripe_sync.settings import StripeSyncSettings
+    from services.runtime.providers import WorkerRun, plugin
 
-    settings = load(StripeSyncSettings)
-    configure_logging("stripe_sync", settings.log_level, settings.log_format)
+    settings = _provider_settings(args.provider)
+    configure_logging(f"{args.provider}_sync", settings.log_level, settings.log_format)
     require_free(settings.metrics_port, METRICS_PORT_SETTING)
-    worker = sync_main(settings, metrics_port=settings.metrics_port or None)
+    worker = plugin(args.provider).worker(
+        settings, WorkerRun(metrics_port=settings.metrics_port or None)
+    )
     run_process(run_until_signal([], [worker]))
     return 0
 
 
-def cmd_salesforce_sync(args: argparse.Namespace) -> int:
-    from services.runtime.process import run_process, run_until_signal
-    from services.salesforce_sync.main import main as sync_main
-    from services.salesforce_sync.settings import SalesforceSyncSettings
+def _provider_settings(name: str) -> ProviderSettings:
+    """A provider's settings, read from the environment, with what its worker and the repair
+    jobs need (a one-line ``ConfigError`` naming the variable that is missing)."""
+    from services.runtime.providers import plugin
 
-    settings = load(SalesforceSyncSettings)
-    configure_logging("salesforce_sync", settings.log_level, settings.log_format)
-    require_free(settings.metrics_port, METRICS_PORT_SETTING)
-    worker = sync_main(settings, metrics_port=settings.metrics_port or None)
-    run_process(run_until_signal([], [worker]))
-    return 0
-
-
-def _provider_settings(name: str) -> ServiceSettings:
-    """The settings of a provider the repair jobs serve, read from the environment."""
-    from services.repair.providers import REPAIR_PROVIDERS
-    from shared.kinds import Provider
-
-    return load(REPAIR_PROVIDERS[Provider(name)].settings)
+    found = plugin(name)
+    settings = load(found.settings)
+    settings.require(*found.worker_needs, provider=name)
+    return settings
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -366,19 +357,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "webhook-gateway",
-        help="receive providers' webhooks (POST /webhooks/stripe) and hand them to the broker",
+        help="receive the providers' webhooks (POST /webhooks/PROVIDER) and hand them on",
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
     p.set_defaults(func=cmd_webhook_gateway)
 
-    p = sub.add_parser("stripe-sync", help="send entity changes to Stripe (outbound worker)")
-    p.set_defaults(func=cmd_stripe_sync)
-
-    p = sub.add_parser(
-        "salesforce-sync", help="send customer changes to Salesforce Contacts (outbound worker)"
-    )
-    p.set_defaults(func=cmd_salesforce_sync)
+    p = sub.add_parser("sync", help="send entity changes to a provider (its outbound worker)")
+    p.add_argument("provider", choices=provider_names())
+    p.set_defaults(func=cmd_sync)
+    for name in provider_names():
+        # Each worker's name before ``sync PROVIDER``: kept working.
+        p = sub.add_parser(f"{name}-sync", help=plugin(name).description)
+        p.set_defaults(func=cmd_sync, provider=name)
 
     p = sub.add_parser(
         "repair",

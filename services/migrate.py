@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from services.crud.entities import model_modules as crud_models
 from services.runtime.db import with_pool_defaults
+from services.runtime.providers import plugins
 from services.runtime.repair.models import MODELS_MODULE as REPAIR_MODELS
 from services.runtime.schema import runner
 from services.runtime.schema.history import CORE_SCHEMA, SchemaApp
@@ -18,13 +19,11 @@ from services.runtime.settings import ServiceSettings
 
 
 def schema_apps() -> list[SchemaApp]:
-    # The providers' own folders hold the history of their former link tables (folded into
-    # external_links, kept one release, then dropped).
-    return [
-        SchemaApp(CORE_SCHEMA, (*crud_models(), REPAIR_MODELS)),
-        SchemaApp("services.stripe_sync.migrations"),
-        SchemaApp("services.salesforce_sync.migrations"),
-    ]
+    # Every registered provider's own folder, enabled or not: a schema does not change with
+    # TWOWAY_PROVIDERS. Stripe's and Salesforce's hold the history of their former link
+    # tables (folded into external_links).
+    own = [p.migrations for p in plugins().values() if p.migrations is not None]
+    return [SchemaApp(CORE_SCHEMA, (*crud_models(), REPAIR_MODELS)), *map(SchemaApp, own)]
 
 
 def all_model_modules() -> list[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 
 class EntityKind(StrEnum):
@@ -19,11 +23,37 @@ class Action(StrEnum):
     DELETED = "deleted"
 
 
-class Provider(StrEnum):
-    """The services twoway syncs with. A change's origin is one of them, or the app."""
+PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
-    STRIPE = "stripe"
-    SALESFORCE = "salesforce"
+
+class Provider(str):
+    """The name of a service twoway syncs with (a registered provider package's); a change's
+    origin is one of them, or the app. Which names exist is the providers' registry's to say
+    (``services.runtime.providers``): the wire contract only fixes their shape."""
+
+    __slots__ = ()
+
+    def __new__(cls, name: str) -> Provider:
+        if not PROVIDER_NAME.match(name):
+            raise ValueError(f"{name!r} is not a provider name (lowercase letters, digits, _)")
+        return super().__new__(cls, name)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Provider({str.__repr__(self)})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.str_schema(pattern=PROVIDER_NAME.pattern),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
 
 
 APP: Final = "app"

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.kinds import Provider
-
 EVENTS_EXCHANGE = "twoway.events"
 """Durable topic exchange for domain events (``<entity>.<action>``) and sync results."""
 
@@ -48,29 +46,20 @@ ENTITY_EVENT_KEYS = ("*.created", "*.updated", "*.deleted")
 """Every entity kind's events (``<kind>.<action>``), and nothing else: a provider worker's queue
 takes all of them (each provider's queue receives every entity event: fan-out)."""
 
-STRIPE_SYNC_QUEUE = WorkQueue("twoway.stripe_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
-SALESFORCE_SYNC_QUEUE = WorkQueue("twoway.salesforce_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
 SYNC_RESULTS_QUEUE = WorkQueue("twoway.crud.sync_results", EVENTS_EXCHANGE, ("sync.#",))
 INBOUND_QUEUE = WorkQueue("twoway.crud.inbound", COMMANDS_EXCHANGE, ("inbound.#",))
 
-PROVIDER_QUEUES: dict[Provider, WorkQueue] = {
-    Provider.STRIPE: STRIPE_SYNC_QUEUE,
-    Provider.SALESFORCE: SALESFORCE_SYNC_QUEUE,
-}
-"""Each provider worker's queue: declared only where that provider is enabled
-(``TWOWAY_PROVIDERS``), or it would keep every event for a worker that never comes."""
 
-DEFAULT_PROVIDERS: tuple[Provider, ...] = (Provider.STRIPE,)
-
-WORK_QUEUES: tuple[WorkQueue, ...] = (*PROVIDER_QUEUES.values(), SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
-"""Every work queue twoway may declare."""
+def provider_queue(provider: str) -> WorkQueue:
+    """A provider worker's queue (``twoway.<provider>_sync``): declared only where that provider
+    is enabled (``TWOWAY_PROVIDERS``), or it would keep every event for a worker that never
+    comes."""
+    return WorkQueue(f"twoway.{provider}_sync", EVENTS_EXCHANGE, ENTITY_EVENT_KEYS)
 
 
-def work_queues(providers: Iterable[Provider] = DEFAULT_PROVIDERS) -> tuple[WorkQueue, ...]:
+def work_queues(providers: Iterable[str]) -> tuple[WorkQueue, ...]:
     """The work queues of a deployment whose enabled providers are ``providers``."""
-    enabled = set(providers)
-    chosen = [q for p, q in PROVIDER_QUEUES.items() if p in enabled]
-    return (*chosen, SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
+    return (*(provider_queue(p) for p in providers), SYNC_RESULTS_QUEUE, INBOUND_QUEUE)
 
 
 DEFAULT_RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 5_000, 30_000, 120_000, 600_000)

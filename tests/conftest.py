@@ -27,16 +27,20 @@ from services.crud.apikeys.service import Scope, create_key
 from services.crud.app import Roles, create_app
 from services.crud.entities import model_modules
 from services.crud.settings import CrudSettings
-from services.dev.fake_salesforce.process import FakeSalesforceProcess, running_fake_salesforce
 from services.migrate import migrate
 from services.runtime.amqp import declare_topology
 from services.runtime.budget.schema import TABLES as BUDGET_TABLES
 from services.runtime.db import close_db, init_db
 from services.runtime.http import server_config
-from services.runtime.settings import HttpServiceSettings
+from services.runtime.providers import all_work_queues
+from services.runtime.settings import HttpServiceSettings, ProviderSettings
+from services.salesforce_sync.fake.process import FakeSalesforceProcess, running_fake_salesforce
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.settings import StripeSettings
 from services.webhook_gateway.app import create_app as create_gateway_app
 from services.webhook_gateway.settings import GatewaySettings
-from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE, WORK_QUEUES
+from shared.kinds import Provider
+from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
 from tests.scrape import free_port
@@ -186,7 +190,7 @@ async def db(settings: CrudSettings) -> AsyncIterator[None]:
 
 def all_queue_names() -> list[str]:
     names = [UNROUTED_QUEUE]
-    for work in WORK_QUEUES:
+    for work in all_work_queues():
         names += [work.name, work.dead_letter]
         names += [work.retry_queue(d) for d in TEST_RETRY_DELAYS_MS]
     return names
@@ -262,7 +266,7 @@ async def broker(test_vhost: str) -> AsyncIterator[Broker]:
     connection = await aio_pika.connect(test_vhost)
     channel = await connection.channel()
     # Every work queue, Salesforce's too: each test empties them all; a system runs its own.
-    await declare_topology(channel, TEST_RETRY_DELAYS_MS, WORK_QUEUES)
+    await declare_topology(channel, TEST_RETRY_DELAYS_MS, all_work_queues())
     for name in all_queue_names():
         queue = await channel.get_queue(name, ensure=False)
         await queue.purge()
@@ -311,7 +315,7 @@ async def fake_stripe(request: pytest.FixtureRequest) -> AsyncIterator[FakeStrip
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def salesforce_fake_process() -> AsyncIterator[FakeSalesforceProcess]:
-    """The fake Salesforce (services/dev/fake_salesforce) as a child process, for the session."""
+    """The fake Salesforce (services/salesforce_sync/fake) as a child process, for the session."""
     async with running_fake_salesforce() as process:
         yield process
 
@@ -356,8 +360,6 @@ async def crud(
 @pytest.fixture
 def gateway_settings(test_vhost: str) -> GatewaySettings:
     return GatewaySettings(
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_mode="test",
         amqp_url=test_vhost,
         retry_delays_ms=TEST_RETRY_DELAYS_MS,
         metrics_port=0,
@@ -365,11 +367,25 @@ def gateway_settings(test_vhost: str) -> GatewaySettings:
 
 
 @pytest.fixture
+def gateway_providers(test_vhost: str) -> dict[Provider, ProviderSettings]:
+    """The settings of the providers the gateway serves (Stripe's: its webhook secret)."""
+    stripe = StripeSettings(
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_mode="test",
+        amqp_url=test_vhost,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+    )
+    return {STRIPE: stripe}
+
+
+@pytest.fixture
 async def gateway(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings,
+    gateway_providers: dict[Provider, ProviderSettings],
+    broker: Broker,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The webhook gateway on a real port, publishing to the test vhost."""
-    app = create_gateway_app(gateway_settings)
+    app = create_gateway_app(gateway_settings, providers=gateway_providers)
     async with (
         serve(app, gateway_settings) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as client,

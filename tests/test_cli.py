@@ -20,7 +20,13 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 
 
 @pytest.mark.parametrize(
-    "argv", [["crud", "--role", "relay"], ["crud", "--role", "consumers"], ["stripe-sync"]]
+    "argv",
+    [
+        ["crud", "--role", "relay"],
+        ["crud", "--role", "consumers"],
+        ["stripe-sync"],
+        ["sync", "stripe"],
+    ],
 )
 async def test_a_worker_serves_metrics_and_stops_on_sigterm(
     settings: CrudSettings, broker: Broker, argv: list[str]
@@ -58,3 +64,37 @@ async def test_a_worker_serves_metrics_and_stops_on_sigterm(
             proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["sync", "stripe"], "STRIPE_API_KEY is required with stripe in TWOWAY_PROVIDERS"),
+        (
+            ["salesforce-sync"],
+            "SALESFORCE_LOGIN_URL is required with salesforce in TWOWAY_PROVIDERS",
+        ),
+        (["sync", "nowhere"], None),
+    ],
+)
+def test_a_worker_missing_its_credentials_says_which_in_one_line(
+    argv: list[str], line: str | None
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STRIPE_", "SALESFORCE_", "TWOWAY_"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    if line is None:  # argparse names the registered providers
+        assert "choose from 'stripe', 'salesforce'" in done.stderr, done.stderr
+    else:
+        assert done.stderr.strip().splitlines()[-1] == f"twoway: {line}"

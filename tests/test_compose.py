@@ -31,6 +31,8 @@ SALESFORCE = yaml.safe_load((ROOT / "compose.salesforce.yaml").read_text())["ser
 
 def compose_text() -> str:
     return (ROOT / "compose.yaml").read_text() + (ROOT / "compose.salesforce.yaml").read_text()
+
+
 SCALABLE = ("relay", "consumers", "stripe-sync")
 
 # Sub-commands other branches are adding. While one is missing from the parser its compose

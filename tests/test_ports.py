@@ -12,12 +12,12 @@ import pytest
 
 from services.crud.settings import CrudSettings
 from services.repair.settings import RepairSettings
-from services.salesforce_sync.settings import SalesforceSyncSettings
-from services.stripe_sync.settings import StripeSyncSettings
+from services.salesforce_sync.settings import SalesforceSettings
+from services.stripe_sync.settings import StripeSettings
 from services.webhook_gateway.settings import GatewaySettings
 from tests.conftest import Broker
 
-ROLES = (CrudSettings, GatewaySettings, StripeSyncSettings, SalesforceSyncSettings, RepairSettings)
+ROLES = (CrudSettings, GatewaySettings, StripeSettings, SalesforceSettings, RepairSettings)
 
 
 def test_every_role_has_its_own_default_metrics_port() -> None:

@@ -66,6 +66,9 @@ class ListQuery(BaseModel):
         description="only the entities in this sync state at `provider`",
         json_schema_extra=omitted_if_null,
     )
-    provider: Provider = Field(
-        default=Provider.STRIPE, description="the provider `sync_status` is about"
+    provider: Provider | None = Field(
+        default=None,
+        description="the provider `sync_status` is about (default: the first provider of the "
+        "deployment that syncs this kind)",
+        json_schema_extra=omitted_if_null,
     )

@@ -29,8 +29,8 @@ from services.crud.records import Duplicate, EntityService, NotFound, VersionMis
 from services.crud.slices import EntitySlice
 from services.crud.sync.status import ids_with_status, sync_blocks, unsynced_blocks
 from services.crud.synced import SyncedModel
+from services.runtime.providers import providers_of
 from shared.kinds import Provider
-from shared.providers import providers_of
 
 T = TypeVar("T")
 BODY_ERRORS = (400, 408, 413, 415, 422)
@@ -40,7 +40,7 @@ class EntityApi:
     def __init__(self, kind: EntitySlice, providers: Sequence[Provider]) -> None:
         self.kind = kind
         # The deployment's providers that sync this kind: those the sync block shows.
-        self.providers = tuple(p for p in providers_of(kind.kind) if p in providers)
+        self.providers = providers_of(kind.kind, providers)
 
     def render(self, row: SyncedModel) -> dict[str, Any]:
         return snapshot(self.kind, row).model_dump(mode="json")
@@ -111,7 +111,7 @@ class EntityApi:
             ids = await ids_with_status(
                 self.kind.model._meta.db_table,
                 self.kind.kind,
-                params.provider,
+                self.status_provider(params.provider),
                 params.sync_status,
                 params.cursor,
                 params.limit + 1,
@@ -121,6 +121,20 @@ class EntityApi:
         page = rows[: params.limit]
         next_cursor = page[-1].id if len(rows) > params.limit else None
         return JSONResponse({"data": await self.render_all(page), "next_cursor": next_cursor})
+
+    def status_provider(self, asked: Provider | None) -> Provider:
+        """The provider a ``sync_status`` filter is about: the one asked for, else the first
+        of the deployment's that syncs this kind."""
+        if asked is not None:
+            return asked
+        if not self.providers:
+            raise ApiError(
+                400,
+                "invalid_query",
+                f"no provider of this deployment syncs {self.kind.noun}s",
+                {"provider": "no provider of this deployment syncs this kind"},
+            )
+        return self.providers[0]
 
     async def patch(self, request: Request) -> Response:
         entity_id = self.entity_id(request)

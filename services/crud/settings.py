@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import timedelta
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, model_validator
 
-from services.crud.inbound.retention import STRIPE_RETRY_WINDOW
 from services.crud.sync.rules import ConflictRule, ConflictRules
 from services.runtime.settings import HttpServiceSettings, MetricsPort
 from shared.kinds import EntityKind
@@ -44,27 +43,23 @@ class CrudSettings(HttpServiceSettings):
         default=8.0, gt=0, le=24 * 30, validation_alias=AliasChoices("TWOWAY_UI_SESSION_HOURS")
     )
     """How long a browser sign-in lasts (``/ui/``)."""
-    ui_stripe_dashboard: Literal["off", "test", "live"] = Field(
-        default="off", validation_alias=AliasChoices("TWOWAY_UI_STRIPE_DASHBOARD")
-    )
-    """Whether the UI links Stripe ids to Stripe's dashboard, in test or live mode."""
-    ui_salesforce_url: str = Field(
-        default="", validation_alias=AliasChoices("TWOWAY_UI_SALESFORCE_URL")
-    )
-    """The Salesforce org's instance URL; set, the UI links record ids to the org."""
 
     def rules(self) -> ConflictRules:
         return ConflictRules(
             self.conflict_rule, {kind.value: rule for kind, rule in self.conflict_rules.items()}
         )
 
-    @field_validator("inbox_retention_hours")
-    @classmethod
-    def _outlives_redeliveries(cls, value: float) -> float:
-        floor = STRIPE_RETRY_WINDOW.total_seconds() / 3600
-        if value <= floor:
+    @model_validator(mode="after")
+    def _outlives_redeliveries(self) -> CrudSettings:
+        from services.runtime.providers import plugin
+
+        windows = [(plugin(p).redelivery_window, p) for p in self.providers]
+        window, provider = max(windows, default=(timedelta(0), ""))
+        floor = window.total_seconds() / 3600
+        if self.inbox_retention_hours <= floor:
             raise ValueError(
-                f"must exceed {floor:g} hours: Stripe redelivers an event for up to 3 days, and "
-                "a redelivery whose inbox row is gone could be applied again"
+                f"TWOWAY_INBOX_RETENTION_HOURS must exceed {floor:g} hours: {provider} "
+                f"redelivers a webhook for up to {floor:g} hours, and a redelivery whose inbox "
+                "row is gone could be applied again"
             )
-        return value
+        return self

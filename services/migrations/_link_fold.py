@@ -49,7 +49,11 @@ async def fold(editor: BaseSchemaEditor, provider: str, table: str) -> None:
         if link["external_id"] and row["external_id"] and link["external_id"] != row["external_id"]:
             log.warning(
                 "two objects at %s for %s %s: kept %s, the worker's %s is no longer linked",
-                provider, row["entity"], row["entity_id"], link["external_id"], row["external_id"],
+                provider,
+                row["entity"],
+                row["entity_id"],
+                link["external_id"],
+                row["external_id"],
             )
         await data.execute(
             editor,
@@ -59,21 +63,35 @@ async def fold(editor: BaseSchemaEditor, provider: str, table: str) -> None:
         )
 
 
-async def _insert(editor: BaseSchemaEditor, provider: str, row: dict[str, object], versions: str) -> None:
+async def _insert(
+    editor: BaseSchemaEditor, provider: str, row: dict[str, object], versions: str
+) -> None:
     external_id = row["external_id"]
     if external_id is not None and await data.rows(
         editor,
         "SELECT 1 FROM external_links WHERE provider = %s AND entity = %s AND external_id = %s",
         [provider, row["entity"], external_id],
     ):
-        log.warning("%s %s of %s is linked to another entity already", provider, external_id,
-                    row["entity_id"])
+        log.warning(
+            "%s %s of %s is linked to another entity already",
+            provider,
+            external_id,
+            row["entity_id"],
+        )
         external_id = None
     await data.execute(
         editor,
         "INSERT INTO external_links (entity, entity_id, provider, external_id, status, "
         "deleted, shadow, updated_at, field_versions, handled_version) "
         "VALUES (%s, %s, %s, %s, 'pending', %s, '{}', %s, %s, %s)",
-        [row["entity"], row["entity_id"], provider, external_id, bool(row["deleted"]),
-         datetime.now(UTC), versions, int(str(row["version"]))],
+        [
+            row["entity"],
+            row["entity_id"],
+            provider,
+            external_id,
+            bool(row["deleted"]),
+            datetime.now(UTC),
+            versions,
+            int(str(row["version"])),
+        ],
     )

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from services.runtime import dlq
 from services.runtime.bus import Bus, BusError
+from services.runtime.providers import all_work_queues
 from services.runtime.queues import QueueAdmin, QueuedMessage
-from shared.topology import STRIPE_SYNC_QUEUE, WORK_QUEUES, WorkQueue
+from shared.topology import WorkQueue
 
 if TYPE_CHECKING:
     from services.ops.settings import OpsSettings
@@ -22,11 +23,13 @@ ERROR_WIDTH = 60
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
+    queues = all_work_queues()
+    # The first provider's worker queue: the busiest, and the one a lone provider has.
     common.add_argument(
         "--queue",
-        choices=[w.name for w in WORK_QUEUES],
-        default=STRIPE_SYNC_QUEUE.name,
-        help=f"the work queue whose dead letters to handle (default: {STRIPE_SYNC_QUEUE.name})",
+        choices=[w.name for w in queues],
+        default=queues[0].name,
+        help=f"the work queue whose dead letters to handle (default: {queues[0].name})",
     )
     actions = parser.add_subparsers(dest="action", required=True)
     p = actions.add_parser("list", parents=[common], help="one line per dead letter")
@@ -44,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def work_queue(name: str) -> WorkQueue:
-    return next(w for w in WORK_QUEUES if w.name == name)
+    return next(w for w in all_work_queues() if w.name == name)
 
 
 async def main(settings: OpsSettings, args: argparse.Namespace, out: TextIO) -> int:

@@ -13,8 +13,8 @@ import json
 from typing import Any, TextIO
 
 from services.crud.settings import CrudSettings
-from services.repair.providers import provider_names
 from services.repair.wiring import app_side, database, provider_side
+from services.runtime.providers import provider_names
 from services.runtime.repair.reconcile import pages
 from services.runtime.repair.target import Difference
 from services.runtime.settings import ServiceSettings
@@ -72,7 +72,7 @@ async def main(
     out: TextIO,
     own_database: bool = True,
 ) -> int:
-    """``sync``: the provider's settings (``REPAIR_PROVIDERS[provider].settings``)."""
+    """``sync``: the provider's settings (its ``ProviderPlugin.settings``)."""
     async with database(sync.database_url.get_secret_value(), own_database):
         found = await collect(Provider(args.provider), sync, crud, EntityKind(args.kind))
     if args.json:

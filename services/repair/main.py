@@ -35,7 +35,7 @@ async def main(
     metrics_port: int | None = None,
 ) -> None:
     """Run catch-up and one audit per entity kind of ``provider`` until cancelled; ``sync``:
-    its settings (``REPAIR_PROVIDERS[provider].settings``)."""
+    its settings (its ``ProviderPlugin.settings``)."""
     bus = bus or AmqpBus(repair.amqp_url.get_secret_value(), repair.retry_delays_ms)
     try:
         async with (

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from services.crud.settings import CrudSettings
-from services.repair.providers import provider_names
 from services.repair.wiring import app_side, database, provider_side
+from services.runtime.providers import provider_names
 from services.runtime.repair.progress import Progress
 from services.runtime.repair.reconcile import Options, Reconcile
 from services.runtime.repair.retry import GaveUp
@@ -99,7 +99,7 @@ async def main(
     progress: Progress | None = None,
     own_database: bool = True,
 ) -> int:
-    """``sync``: the provider's settings (``REPAIR_PROVIDERS[provider].settings``)."""
+    """``sync``: the provider's settings (its ``ProviderPlugin.settings``)."""
     provider = Provider(args.provider)
     options = Options(EntityKind(args.kind), dry_run=args.dry_run, resume=args.resume)
     async with (

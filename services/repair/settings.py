@@ -1,4 +1,4 @@
-"""Settings of the repair jobs, besides the provider's (``StripeSyncSettings``) and the conflict
+"""Settings of the repair jobs, besides the provider's (``StripeSettings``) and the conflict
 rules (``CrudSettings``), which they read too."""
 
 from __future__ import annotations

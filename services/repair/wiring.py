@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from services.crud.entities import model_modules
 from services.crud.repair.target import CrudTarget
 from services.crud.settings import CrudSettings
-from services.repair.providers import REPAIR_PROVIDERS
 from services.runtime.db import close_db, init_db
+from services.runtime.providers import plugin
 from services.runtime.repair.models import MODELS_MODULE
 from services.runtime.repair.source import Sources
 from services.runtime.schema.history import CORE_SCHEMA
@@ -38,7 +38,7 @@ async def database(url: str, own: bool = True) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def provider_side(provider: Provider, settings: ServiceSettings) -> AsyncIterator[Sources]:
     """The provider's sources on its client and the deployment's budget for it."""
-    async with REPAIR_PROVIDERS[provider].open(settings) as sources:
+    async with plugin(provider).repair(settings) as sources:
         yield sources
 
 

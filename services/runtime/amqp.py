@@ -28,15 +28,15 @@ from services.runtime.amqp_publishing import (
     connection_errors,
     open_connection,
 )
-from services.runtime.amqp_topology import DEFAULT_QUEUES, DELIVERY_LIMIT, declare_topology
+from services.runtime.amqp_topology import DELIVERY_LIMIT, declare_topology
 from services.runtime.bus import Bus, BusError, Delivery, Handler, OutgoingMessage
 from services.runtime.cancel import raise_if_cancelling
+from services.runtime.providers import default_work_queues
 from services.runtime.settings import ConfigError
 from shared.topology import WorkQueue
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
-    "DEFAULT_QUEUES",
     "DELIVERY_LIMIT",
     "AmqpBus",
     "AmqpDelivery",
@@ -69,11 +69,12 @@ class AmqpBus(Bus):
         self,
         url: str,
         retry_delays_ms: Sequence[int],
-        queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+        queues: Sequence[WorkQueue] | None = None,
     ) -> None:
+        """``queues``: the work queues it declares (None: the default providers')."""
         self._url = url
         self._retry_delays_ms = tuple(retry_delays_ms)
-        self._queues = tuple(queues)
+        self._queues = tuple(default_work_queues() if queues is None else queues)
         self._publisher = Publisher(url, self._declare)
         self._consuming: AbstractConnection | None = None
         self._consuming_lock = asyncio.Lock()

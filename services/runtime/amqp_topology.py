@@ -30,17 +30,14 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel
 
+from services.runtime.providers import default_work_queues
 from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
     UNROUTED_EXCHANGE,
     UNROUTED_QUEUE,
     WorkQueue,
-    work_queues,
 )
-
-DEFAULT_QUEUES = work_queues()
-"""The work queues of a Stripe-only deployment: what a bus declares unless told."""
 
 # Quorum queues need an explicit delivery limit: a message whose handler keeps crashing the
 # process (and so never gets acked) is dead-lettered with reason ``delivery_limit``.
@@ -55,9 +52,11 @@ AT_LEAST_ONCE: dict[str, Any] = {
 
 
 def planned_queues(
-    retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] = DEFAULT_QUEUES
+    retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Every queue this release declares, with its arguments, in declaration order."""
+    """Every queue this release declares, with its arguments, in declaration order (``queues``
+    None: the default providers')."""
+    queues = default_work_queues() if queues is None else queues
     planned: list[tuple[str, dict[str, Any]]] = [(UNROUTED_QUEUE, {})]
     for work in queues:
         planned.append((work.dead_letter, {"x-queue-type": "classic"}))
@@ -86,10 +85,11 @@ def planned_queues(
 async def declare_topology(
     channel: AbstractChannel,
     retry_delays_ms: Sequence[int],
-    queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+    queues: Sequence[WorkQueue] | None = None,
 ) -> None:
-    """Declare every exchange and the deployment's work queues; safe to run from every
-    service."""
+    """Declare every exchange and the deployment's work queues (None: the default
+    providers'); safe to run from every service."""
+    queues = default_work_queues() if queues is None else queues
     unrouted = await channel.declare_exchange(
         UNROUTED_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
     )

@@ -68,5 +68,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "json"
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries' chatter at INFO would drown the events operators follow.
-    for noisy in ("aiormq", "aio_pika", "tortoise", "uvicorn.access", "httpx", "stripe"):
+    from services.runtime.providers import plugins
+
+    providers = [name for p in plugins().values() for name in p.quiet_loggers]
+    for noisy in ("aiormq", "aio_pika", "tortoise", "uvicorn.access", "httpx", *providers):
         logging.getLogger(noisy).setLevel(logging.WARNING)

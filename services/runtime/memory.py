@@ -33,19 +33,16 @@ from services.runtime.bus import (
     OutgoingMessage,
     UnroutableError,
 )
+from services.runtime.providers import default_work_queues
 from services.runtime.queues import QueueAdmin, QueuedMessage, QueueNotFound, Select, Take
 from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
     UNROUTED_QUEUE,
     WorkQueue,
-    work_queues,
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_QUEUES = work_queues()
-"""The work queues of a Stripe-only deployment: what a bus declares unless told."""
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
@@ -126,10 +123,11 @@ class MemoryBroker(QueueAdmin):
         self._tags = itertools.count(1)
 
     def declare_topology(
-        self, retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] = DEFAULT_QUEUES
+        self, retry_delays_ms: Sequence[int], queues: Sequence[WorkQueue] | None = None
     ) -> None:
-        """Declare every exchange and the deployment's work queues; idempotent, like
-        ``declare_topology``."""
+        """Declare every exchange and the deployment's work queues (None: the default
+        providers'); idempotent, like ``declare_topology``."""
+        queues = default_work_queues() if queues is None else queues
         self._declare(UNROUTED_QUEUE)
         for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
             self._bindings.setdefault(exchange, [])
@@ -285,11 +283,11 @@ class MemoryBus(Bus):
         self,
         broker: MemoryBroker,
         retry_delays_ms: Sequence[int],
-        queues: Sequence[WorkQueue] = DEFAULT_QUEUES,
+        queues: Sequence[WorkQueue] | None = None,
     ) -> None:
         self.broker = broker
         self._retry_delays_ms = tuple(retry_delays_ms)
-        self._queues = tuple(queues)
+        self._queues = tuple(default_work_queues() if queues is None else queues)
         self._closed: asyncio.Event | None = None
         self._consumers: list[_Consumer] = []
 

@@ -40,12 +40,6 @@ MESSAGES_SETTLED = Counter(
     "Messages settled by the ack policy",
     ["queue", "action", "reason"],
 )
-STRIPE_REQUESTS = Counter(
-    "twoway_stripe_requests_total", "Calls to the Stripe API", ["operation", "status"]
-)
-STRIPE_LATENCY = Histogram(
-    "twoway_stripe_request_seconds", "Latency of calls to the Stripe API", ["operation"]
-)
 BUDGET_LIMIT = Gauge(
     "twoway_budget_limit", "Requests a rate budget allows per window, deployment-wide", ["budget"]
 )
@@ -83,19 +77,6 @@ BUDGET_FALLBACKS = Counter(
 BUDGET_MEMBERS = Gauge(
     "twoway_budget_members", "Processes sharing the budget, at the last heartbeat", ["budget"]
 )
-SALESFORCE_REQUESTS = Counter(
-    "twoway_salesforce_requests_total",
-    "Calls to the Salesforce REST API",
-    ["operation", "status"],
-)
-SALESFORCE_LATENCY = Histogram(
-    "twoway_salesforce_request_seconds", "Latency of calls to the Salesforce API", ["operation"]
-)
-SALESFORCE_API_USAGE = Gauge(
-    "twoway_salesforce_api_usage",
-    "The org's API use over the last 24 h, from the Sforce-Limit-Info header",
-    ["quantity"],
-)
 WEBHOOKS = Counter("twoway_webhooks_total", "Webhook deliveries received", ["provider", "outcome"])
 INBOUND_COMMANDS = Counter(
     "twoway_inbound_commands_total", "Inbound commands by result", ["provider", "result"]
@@ -119,7 +100,7 @@ CATCHUP_POSITION = Gauge(
 CATCHUP_REACHED_BACK = Gauge(
     "twoway_catchup_reached_back_seconds",
     "How far back the last catch-up pass started reading (its cursor's age); past the "
-    "provider's retention (Stripe: 30 days) events are lost and only reconcile helps",
+    "provider's retention events are lost and only reconcile helps",
     ["provider"],
 )
 CATCHUP_GAPS = Counter(

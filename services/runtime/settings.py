@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.runtime.amqp_url import check_url
 from services.runtime.logging import LogFormat
 from shared.kinds import Provider
-from shared.topology import DEFAULT_PROVIDERS, DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
+from shared.topology import DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
 
 DEFAULT_DATABASE_URL = "sqlite://twoway.db"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -24,6 +24,12 @@ MetricsPort = Annotated[
 """Where a process serves ``/metrics`` and ``/healthz``, never on its public port; 0: nowhere.
 Each role has a default of its own (crud 9102, the gateway 9103, each provider worker and the
 repair job theirs), so the roles can share a host as they are."""
+
+
+def _default_providers() -> tuple[Provider, ...]:
+    from services.runtime.providers import default_providers
+
+    return default_providers()
 
 
 class ConfigError(Exception):
@@ -96,7 +102,7 @@ class ServiceSettings(BaseSettings):
     """``json`` (one object per line), ``text`` (for a person), or ``auto`` (text on a
     terminal); ``twoway dev`` defaults to ``auto``."""
     providers: Annotated[tuple[Provider, ...], NoDecode] = Field(
-        default=DEFAULT_PROVIDERS, validation_alias=AliasChoices("TWOWAY_PROVIDERS")
+        default_factory=_default_providers, validation_alias=AliasChoices("TWOWAY_PROVIDERS")
     )
     """The providers this deployment syncs with (``stripe,salesforce``): every service declares
     their workers' queues, and the API shows their sync status."""
@@ -114,6 +120,17 @@ class ServiceSettings(BaseSettings):
                 return json.loads(value)
             return tuple(p.strip() for p in value.split(",") if p.strip())
         return value
+
+    @field_validator("providers")
+    @classmethod
+    def _registered(cls, value: tuple[Provider, ...]) -> tuple[Provider, ...]:
+        from services.runtime.providers import provider_names
+
+        known = provider_names()
+        unknown = [p for p in value if p not in known]
+        if unknown:
+            raise ValueError(f"unknown provider {unknown[0]!r} (known: {', '.join(known)})")
+        return tuple(dict.fromkeys(value))
 
     def work_queues(self) -> tuple[WorkQueue, ...]:
         return work_queues(self.providers)
@@ -156,6 +173,25 @@ class HttpServiceSettings(ServiceSettings):
         default=10.0, gt=0, le=600, validation_alias=AliasChoices("TWOWAY_HTTP_BODY_TIMEOUT_S")
     )
     """A request body not received in full this long after its head gets 408."""
+
+
+class ProviderSettings(ServiceSettings):
+    """Base of a provider's one settings class, read by its worker, the gateway and the repair
+    jobs: what only one of them needs is optional here and required by ``require``."""
+
+    metrics_port: MetricsPort = 0
+    """Where its worker serves ``/metrics``: each provider gives a default of its own."""
+
+    def require(self, *names: str, provider: str = "") -> None:
+        """Raise a one-line ``ConfigError`` naming the environment variable of the first of
+        ``names`` that is not set."""
+        for name in names:
+            if getattr(self, name) is None:
+                field = type(self).model_fields[name]
+                alias = field.validation_alias
+                env = alias.choices[0] if isinstance(alias, AliasChoices) else name.upper()
+                scope = f" with {provider} in TWOWAY_PROVIDERS" if provider else ""
+                raise ConfigError(f"{env} is required{scope}")
 
 
 S = TypeVar("S", bound=BaseSettings)

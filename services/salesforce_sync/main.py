@@ -8,10 +8,10 @@ from services.runtime.budget import BudgetSpec, LaneBudget, open_budget
 from services.runtime.bus import Bus
 from services.runtime.outbound.process import run_provider_worker
 from services.runtime.schema.history import CORE_SCHEMA
+from services.salesforce_sync.names import SALESFORCE
 from services.salesforce_sync.salesforce import SALESFORCE_RESOURCES
 from services.salesforce_sync.salesforce.client import SalesforceClient
-from services.salesforce_sync.settings import SalesforceSyncSettings
-from shared.kinds import Provider
+from services.salesforce_sync.settings import SalesforceSettings
 
 # The schema this worker needs: the core tables (the daily budget's among them) and its own.
 SCHEMA = (CORE_SCHEMA, "services.salesforce_sync.migrations")
@@ -20,7 +20,7 @@ BUDGET_NAME = "salesforce"
 HOLD_MARGIN_S = 1.0
 
 
-def salesforce_budget(settings: SalesforceSyncSettings) -> LaneBudget:
+def salesforce_budget(settings: SalesforceSettings) -> LaneBudget:
     """The org's daily allocation as the deployment's budget (no pacing: a quota may be spent
     in bursts); every Salesforce request of every process takes its slot from it."""
     spec = BudgetSpec(
@@ -34,7 +34,7 @@ def salesforce_budget(settings: SalesforceSyncSettings) -> LaneBudget:
 
 
 async def main(
-    settings: SalesforceSyncSettings,
+    settings: SalesforceSettings,
     *,
     bus: Bus | None = None,
     own_database: bool = True,
@@ -47,7 +47,7 @@ async def main(
     resources = {kind: make(client) for kind, make in SALESFORCE_RESOURCES.items()}
     try:
         await run_provider_worker(
-            Provider.SALESFORCE,
+            SALESFORCE,
             resources,
             settings,
             schema=SCHEMA,

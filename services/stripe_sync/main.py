@@ -6,19 +6,19 @@ from services.runtime.budget import LaneBudget
 from services.runtime.bus import Bus
 from services.runtime.outbound.process import run_provider_worker
 from services.runtime.schema.history import CORE_SCHEMA
+from services.stripe_sync.names import STRIPE
 from services.stripe_sync.ratelimit import stripe_budget
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import WORKER_NEEDS, StripeSettings
 from services.stripe_sync.stripe import STRIPE_RESOURCES
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
-from shared.kinds import Provider
 
 # The schema this worker needs: the core tables (the rate budget's among them) and its own.
 SCHEMA = (CORE_SCHEMA, "services.stripe_sync.migrations")
 
 
 async def main(
-    settings: StripeSyncSettings,
+    settings: StripeSettings,
     *,
     bus: Bus | None = None,
     budget: LaneBudget | None = None,
@@ -32,9 +32,10 @@ async def main(
     started and closed by the caller; None: the deployment's (see ``ratelimit``), run here.
     """
     own_budget = budget is None
+    settings.require(*WORKER_NEEDS, provider="stripe")
     budget = budget or stripe_budget(settings)
     client, http_client = build_client(
-        settings.stripe_api_key.get_secret_value(),
+        settings.api_key,
         settings.stripe_api_base,
         settings.stripe_timeout_s,
     )
@@ -42,7 +43,7 @@ async def main(
     resources = {kind: make(client, caller) for kind, make in STRIPE_RESOURCES.items()}
     try:
         await run_provider_worker(
-            Provider.STRIPE,
+            STRIPE,
             resources,
             settings,
             schema=SCHEMA,

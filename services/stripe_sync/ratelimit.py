@@ -9,7 +9,7 @@ the budget stays exact, and what its lanes do, is in ``services.runtime.budget``
 from __future__ import annotations
 
 from services.runtime.budget import BudgetSpec, LaneBudget, open_budget
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 
 BUDGET_NAME = "stripe"
 WINDOW_S = 1.0
@@ -17,7 +17,7 @@ HOLD_MARGIN_S = 1.0
 """A request may hold its slot this much longer than ``TWOWAY_STRIPE_TIMEOUT``."""
 
 
-def stripe_budget_spec(settings: StripeSyncSettings) -> BudgetSpec:
+def stripe_budget_spec(settings: StripeSettings) -> BudgetSpec:
     return BudgetSpec(
         name=BUDGET_NAME,
         limit=settings.rate_limit,
@@ -27,6 +27,6 @@ def stripe_budget_spec(settings: StripeSyncSettings) -> BudgetSpec:
     )
 
 
-def stripe_budget(settings: StripeSyncSettings) -> LaneBudget:
+def stripe_budget(settings: StripeSettings) -> LaneBudget:
     """The budget every Stripe request of this process takes its slot from."""
     return open_budget(stripe_budget_spec(settings), settings.database_url.get_secret_value())

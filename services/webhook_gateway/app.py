@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,10 +36,12 @@ from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Bus, BusError, OutgoingMessage
 from services.runtime.http import BodyTimeout, BodyTooLarge, read_limited_body
 from services.runtime.metrics import WEBHOOKS, serve_metrics
-from services.webhook_gateway.providers import PROVIDERS
-from services.webhook_gateway.providers.base import WebhookProvider, WebhookRejected
+from services.runtime.providers import plugin
+from services.runtime.settings import ProviderSettings, load
+from services.runtime.webhooks import WebhookProvider, WebhookRejected
 from services.webhook_gateway.settings import GatewaySettings
 from shared.commands import command_routing_key, dump_command
+from shared.kinds import Provider
 from shared.topology import COMMANDS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -123,8 +125,28 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
-    """The gateway app; ``bus`` replaces the RabbitMQ bus (tests, benchmarks)."""
+def provider_settings(
+    settings: GatewaySettings, given: Mapping[Provider, ProviderSettings] | None = None
+) -> dict[Provider, ProviderSettings]:
+    """Each enabled provider's settings: ``given``, or read from the environment; a missing
+    one the gateway needs is a one-line ``ConfigError`` naming its variable."""
+    chosen: dict[Provider, ProviderSettings] = {}
+    for name in settings.providers:
+        found = (given or {}).get(name)
+        if found is None:
+            found = load(plugin(name).settings, providers=settings.providers)
+        found.require(*plugin(name).webhook_needs, provider=name)
+        chosen[name] = found
+    return chosen
+
+
+def create_app(
+    settings: GatewaySettings,
+    bus: Bus | None = None,
+    providers: Mapping[Provider, ProviderSettings] | None = None,
+) -> Starlette:
+    """The gateway app; ``bus`` replaces the RabbitMQ bus (tests, benchmarks); ``providers``:
+    the enabled providers' settings (None: read from the environment)."""
     state: dict[str, Bus] = {}
 
     @contextlib.asynccontextmanager
@@ -156,10 +178,8 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    for name, factory in PROVIDERS.items():
-        if name not in settings.providers:
-            continue
-        provider = factory(settings)
+    for name, own in provider_settings(settings, providers).items():
+        provider = plugin(name).webhooks(own)
         endpoint = webhook_endpoint(provider, lambda: state["bus"], settings)
         path = provider.route.replace("{provider}", name.value)
         routes.append(Route(path, endpoint, methods=["POST"]))

@@ -39,10 +39,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from services.crud.inbound.models import InboxEntry
+from services.runtime.providers import all_work_queues
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.entities import KINDS
 from shared.fields import flatten
-from shared.topology import WORK_QUEUES
 from tests.contract.cases import KindCase, stripe_object
 from tests.e2e.conftest import System
 from tests.waiting import eventually
@@ -342,7 +342,7 @@ async def converge_and_lose_nothing(
                 assert conflicted == concurrent, (shown, conflicted, concurrent)
             else:
                 assert concurrent <= conflicted, (shown, conflicted, concurrent)
-        for work in WORK_QUEUES:
+        for work in all_work_queues():
             assert await system.broker.count(work.dead_letter) == 0
     finally:
         system.fake.release()

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from services.runtime.links.models import ExternalLink
+from services.runtime.providers import all_work_queues
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.kinds import EntityKind
-from shared.topology import WORK_QUEUES
 from tests.conftest import Broker
 from tests.contract.cases import CASES, KindCase, stripe_object
 from tests.e2e.conftest import System
@@ -55,7 +55,7 @@ async def local(system: System, case: KindCase, entity_id: str) -> dict[str, Any
 
 def assert_no_dead_letters(system: System) -> Any:
     async def check() -> None:
-        for work in WORK_QUEUES:
+        for work in all_work_queues():
             assert await system.broker.count(work.dead_letter) == 0, work.dead_letter
 
     return check()

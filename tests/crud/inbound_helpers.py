@@ -11,8 +11,9 @@ from tortoise import connections
 
 from services.crud.customers.models import Customer
 from services.runtime.links.models import ExternalLink
+from services.stripe_sync.names import STRIPE
 from shared.commands import Delete, Upsert
-from shared.kinds import EntityKind, Provider
+from shared.kinds import EntityKind
 
 # Provider times lie ahead of the test's own writes through the app, so that a provider change
 # counts as the later one (the default conflict rule) unless a test says otherwise.
@@ -33,7 +34,7 @@ def upsert(
 ) -> Upsert:
     data = {"name": "Ada", "email": "ada@example.com", "phone": None, "metadata": {}, **fields}
     return Upsert(
-        provider=Provider.STRIPE,
+        provider=STRIPE,
         provider_event_id=event_id or f"evt_{uuid.uuid4().hex}",
         provider_event_type="customer.created" if initial else "customer.updated",
         external_id=external_id,
@@ -48,7 +49,7 @@ def upsert(
 def delete(second: int = 0, external_id: str = "cus_1", event_id: str | None = None) -> Delete:
     return Delete(
         entity=EntityKind.CUSTOMER,
-        provider=Provider.STRIPE,
+        provider=STRIPE,
         provider_event_id=event_id or f"evt_{uuid.uuid4().hex}",
         provider_event_type="customer.deleted",
         external_id=external_id,

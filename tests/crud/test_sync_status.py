@@ -15,8 +15,9 @@ from services.crud.settings import CrudSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
 from services.runtime.links.models import ExternalLink
+from services.stripe_sync.names import STRIPE
 from shared.events import SyncResultEvent, dump_event, event_routing_key
-from shared.kinds import EntityKind, Provider
+from shared.kinds import EntityKind
 from shared.topology import EVENTS_EXCHANGE, SYNC_RESULTS_QUEUE
 from tests.conftest import Broker
 from tests.waiting import eventually
@@ -57,7 +58,7 @@ def result(
         event_id=uuid.uuid4(),
         occurred_at=datetime.now(UTC),
         type="sync.result",
-        provider=Provider.STRIPE,
+        provider=STRIPE,
         entity=EntityKind.CUSTOMER,
         entity_id=entity_id,
         version=version,

@@ -22,9 +22,10 @@ from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.migrate import all_model_modules
 from services.runtime.db import close_db, init_db
+from services.runtime.providers import default_work_queues
 from services.stripe_sync.main import main as stripe_sync_main
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.topology import WorkQueue, work_queues
+from services.stripe_sync.settings import StripeSettings
+from shared.topology import WorkQueue
 from tests.conftest import (
     TEST_RETRY_DELAYS_MS,
     WEBHOOK_SECRET,
@@ -37,8 +38,6 @@ from tests.fakes.stripe_fake import FakeStripe
 from tests.stripe_sync.conftest import sync_settings  # noqa: F401  (the worker's, on the fake)
 from tests.waiting import WaitTimedOut, eventually
 from tests.webhook_gateway.events import webhook_url
-
-DEFAULT_WORK_QUEUES = work_queues()
 
 
 @pytest.fixture
@@ -98,13 +97,14 @@ class System:
         fake: FakeStripe,
         broker: Broker,
         retry_delays_ms: tuple[int, ...] = TEST_RETRY_DELAYS_MS,
-        queues: Sequence[WorkQueue] = DEFAULT_WORK_QUEUES,
+        queues: Sequence[WorkQueue] | None = None,
         salesforce: SalesforceFake | None = None,
     ) -> None:
         self.api = api
         self.fake = fake
         self.salesforce = salesforce
         self.broker = broker
+        queues = default_work_queues() if queues is None else queues
         self.queues = [w.name for w in queues]
         self.waiting = [w.retry_queue(d) for w in queues for d in retry_delays_ms]
         # Handlers cut short by earlier tests' shutdowns never settle: count from here.
@@ -168,7 +168,7 @@ async def system(
     broker: Broker,
     gateway: httpx.AsyncClient,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,  # noqa: F811  (the fixture imported above)
+    sync_settings: StripeSettings,  # noqa: F811  (the fixture imported above)
 ) -> AsyncIterator[System]:
     """CRUD with every role, the gateway, the stripe_sync worker and localstripe's webhooks."""
     await fake_stripe.register_webhook(webhook_url(gateway), WEBHOOK_SECRET)

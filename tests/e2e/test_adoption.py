@@ -22,7 +22,7 @@ from services.crud.customers.models import Customer
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from tests.conftest import WEBHOOK_SECRET, Broker, crud_with
 from tests.e2e.conftest import System
 from tests.fakes.stripe_fake import FakeStripe
@@ -47,7 +47,7 @@ async def api(
 
 
 @pytest.fixture
-async def workers(sync_settings: StripeSyncSettings) -> AsyncIterator[Workers]:
+async def workers(sync_settings: StripeSettings) -> AsyncIterator[Workers]:
     pool = Workers(sync_settings)
     try:
         yield pool
@@ -139,7 +139,7 @@ async def test_reconcile_before_the_worker_starts(
     fake_stripe: FakeStripe,
     broker: Broker,
     workers: Workers,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -164,7 +164,7 @@ async def test_reconcile_while_the_worker_runs_and_creates_arrive(
     fake_stripe: FakeStripe,
     broker: Broker,
     workers: Workers,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -202,7 +202,7 @@ async def test_reconcile_after_part_of_the_backlog_was_handled(
     fake_stripe: FakeStripe,
     broker: Broker,
     workers: Workers,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
     link_by_email: bool,

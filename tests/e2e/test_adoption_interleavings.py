@@ -21,7 +21,7 @@ import pytest
 from services.crud.customers.models import Customer
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from tests.conftest import WEBHOOK_SECRET, Broker
 from tests.e2e.test_adoption import (
     all_synced,
@@ -49,7 +49,7 @@ async def test_no_interleaving_makes_a_duplicate_or_a_double_link(
     fake_stripe: FakeStripe,
     broker: Broker,
     workers: Workers,  # noqa: F811
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
     seed: int,

@@ -19,8 +19,8 @@ import pytest
 
 from services.crud.settings import CrudSettings
 from services.runtime.amqp import declare_topology
+from services.runtime.providers import all_work_queues
 from services.webhook_gateway.settings import GatewaySettings
-from shared.topology import WORK_QUEUES
 from tests.conftest import Broker, database_stopped
 from tests.e2e.conftest import System, stripe_state
 from tests.waiting import eventually
@@ -52,8 +52,8 @@ def gateway_settings(gateway_settings: GatewaySettings) -> GatewaySettings:
 async def empty_outage_tiers(broker: Broker) -> AsyncIterator[None]:
     async def purge() -> None:
         channel = await broker.connection.channel()
-        await declare_topology(channel, OUTAGE_RETRY_DELAYS_MS, WORK_QUEUES)
-        for work in WORK_QUEUES:
+        await declare_topology(channel, OUTAGE_RETRY_DELAYS_MS, all_work_queues())
+        for work in all_work_queues():
             for delay in OUTAGE_RETRY_DELAYS_MS:
                 await (await channel.get_queue(work.retry_queue(delay), ensure=False)).purge()
         await channel.close()

@@ -14,8 +14,8 @@ from typing import Any
 import aio_pika
 import pytest
 
+from services.runtime.providers import all_work_queues
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
-from shared.topology import WORK_QUEUES
 from tests.conftest import Broker, Tap
 from tests.e2e.conftest import System, stripe_state
 from tests.waiting import eventually
@@ -65,7 +65,7 @@ async def assert_in_step(system: System, customer_id: str, external_id: str) -> 
     }
     stripe = local["sync"]["stripe"]
     assert (stripe["status"], stripe["synced_version"]) == ("synced", local["version"])
-    for work in WORK_QUEUES:
+    for work in all_work_queues():
         assert await system.broker.count(work.dead_letter) == 0, work.dead_letter
     return dict(local)
 

@@ -16,11 +16,15 @@ import httpx
 import pytest
 
 from services.crud.settings import CrudSettings
+from services.runtime.providers import all_work_queues
+from services.runtime.settings import ProviderSettings
 from services.salesforce_sync.main import main as salesforce_sync_main
-from services.salesforce_sync.settings import SalesforceSyncSettings
+from services.salesforce_sync.names import SALESFORCE, SALESFORCE_SYNC_QUEUE
+from services.salesforce_sync.settings import SalesforceSettings
+from services.stripe_sync.names import STRIPE
 from services.webhook_gateway.settings import GatewaySettings
 from shared.kinds import Provider
-from shared.topology import HEADER_LAST_ERROR, HEADER_REASON, SALESFORCE_SYNC_QUEUE, WORK_QUEUES
+from shared.topology import HEADER_LAST_ERROR, HEADER_REASON
 from tests.conftest import Broker
 from tests.e2e.conftest import System, stripe_state
 from tests.fakes.salesforce_fake import SalesforceFake
@@ -34,7 +38,7 @@ pytestmark = [
     pytest.mark.filterwarnings(STRIPE_SDK_WARNING),
 ]
 
-PROVIDERS = (Provider.STRIPE, Provider.SALESFORCE)
+PROVIDERS = (STRIPE, SALESFORCE)
 TOKEN = "tok-three-parties-" + "x" * 16
 EDITS = 4
 
@@ -45,20 +49,20 @@ def settings(settings: CrudSettings) -> CrudSettings:
 
 
 @pytest.fixture
-def gateway_settings(
-    gateway_settings: GatewaySettings, salesforce_fake: SalesforceFake
-) -> GatewaySettings:
-    return GatewaySettings.model_validate(
-        {
-            **gateway_settings.model_dump(),
-            "stripe_webhook_secret": gateway_settings.stripe_webhook_secret,
-            "amqp_url": gateway_settings.amqp_url,
-            "providers": PROVIDERS,
-            "salesforce_org_id": salesforce_fake.org_id,
-            "salesforce_webhook_token": TOKEN,
-            "salesforce_integration_user_id": salesforce_fake.integration_user_id,
-        }
+def gateway_settings(gateway_settings: GatewaySettings) -> GatewaySettings:
+    return gateway_settings.model_copy(update={"providers": PROVIDERS})
+
+
+@pytest.fixture
+def gateway_providers(
+    gateway_providers: dict[Provider, ProviderSettings], salesforce_fake: SalesforceFake
+) -> dict[Provider, ProviderSettings]:
+    salesforce = SalesforceSettings(
+        salesforce_org_id=salesforce_fake.org_id,
+        salesforce_webhook_token=TOKEN,
+        salesforce_integration_user_id=salesforce_fake.integration_user_id,
     )
+    return {**gateway_providers, SALESFORCE: salesforce}
 
 
 @pytest.fixture
@@ -70,8 +74,8 @@ def salesforce_overrides() -> dict[str, Any]:
 @pytest.fixture
 def salesforce_settings(
     settings: CrudSettings, salesforce_fake: SalesforceFake, salesforce_overrides: dict[str, Any]
-) -> SalesforceSyncSettings:
-    return SalesforceSyncSettings.model_validate(
+) -> SalesforceSettings:
+    return SalesforceSettings.model_validate(
         {
             "database_url": settings.database_url,
             "amqp_url": settings.amqp_url,
@@ -92,7 +96,7 @@ async def three(
     system: System,
     gateway: httpx.AsyncClient,
     salesforce_fake: SalesforceFake,
-    salesforce_settings: SalesforceSyncSettings,
+    salesforce_settings: SalesforceSettings,
 ) -> AsyncIterator[System]:
     """The whole system, with Salesforce as a second provider."""
     await salesforce_fake.configure(
@@ -104,7 +108,7 @@ async def three(
         system.fake,
         system.broker,
         settings.retry_delays_ms,
-        WORK_QUEUES,
+        all_work_queues(),
         salesforce=salesforce_fake,
     )
     try:
@@ -172,7 +176,7 @@ async def assert_everywhere_equal(system: System, customer: dict[str, Any]) -> N
     assert {k: contact.get(k) for k in ("FirstName", "LastName", "Email", "Phone")} == (
         contact_view(customer)
     )
-    for work in WORK_QUEUES:
+    for work in all_work_queues():
         assert await system.broker.count(work.dead_letter) == 0, work.dead_letter
 
 
@@ -296,7 +300,7 @@ async def deleted_everywhere(three: System, customer: dict[str, Any]) -> None:
     stripe_key = f"customer:{customer['sync']['stripe']['external_id']}"
     assert stripe_key not in store or getattr(store[stripe_key], "deleted", False)
     assert await three.salesforce.contact_by_local_id(customer["id"]) is None
-    for work in WORK_QUEUES:
+    for work in all_work_queues():
         assert await three.broker.count(work.dead_letter) == 0, work.dead_letter
 
 
@@ -384,5 +388,5 @@ async def test_the_daily_budget_makes_work_wait_and_resume(three: System) -> Non
     assert len(writes) == BUDGET + 1
     # The write past the budget went only once the first had left the window.
     assert writes[BUDGET] - writes[0] >= WINDOW_S * 0.95
-    for work in WORK_QUEUES:
+    for work in all_work_queues():
         assert await three.broker.count(work.dead_letter) == 0, work.dead_letter

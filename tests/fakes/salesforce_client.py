@@ -10,13 +10,13 @@ import httpx
 
 from services.runtime.budget import BudgetSpec, LocalBudget
 from services.salesforce_sync.salesforce.client import SalesforceClient
-from services.salesforce_sync.settings import SalesforceSyncSettings
+from services.salesforce_sync.settings import SalesforceSettings
 from tests.fakes.salesforce_fake import SalesforceFake
 
 
 @contextlib.asynccontextmanager
 async def client_of(fake: SalesforceFake) -> AsyncIterator[SalesforceClient]:
-    settings = SalesforceSyncSettings.model_validate(
+    settings = SalesforceSettings.model_validate(
         {
             "SALESFORCE_LOGIN_URL": fake.url,
             "SALESFORCE_CLIENT_ID": fake.client_id,

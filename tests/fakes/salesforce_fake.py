@@ -1,4 +1,4 @@
-"""The fake Salesforce (``services/dev/fake_salesforce``, a child process) seen from tests:
+"""The fake Salesforce (``services/salesforce_sync/fake``, a child process) seen from tests:
 its ``/_fake/`` control routes over httpx."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from services.dev.fake_salesforce.process import FakeSalesforceProcess
+from services.salesforce_sync.fake.process import FakeSalesforceProcess
 
 CONTACT_PATH = "/sobjects/Contact"
 

@@ -501,9 +501,7 @@ class FakeStripe:
         return response
 
     # --- Search ------------------------------------------------------------------------------
-    def _search_handler(
-        self, name: str
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _search_handler(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def search(request: web.Request) -> web.StreamResponse:
             from localstripe.resources import store
 

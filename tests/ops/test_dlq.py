@@ -20,13 +20,8 @@ from services.runtime.errors import Permanent
 from services.runtime.memory import MemoryBroker, MemoryBus
 from services.runtime.queues import QueueAdmin, QueuedMessage
 from services.runtime.worker import DeadLetter, Settlement, Worker
-from shared.topology import (
-    EVENTS_EXCHANGE,
-    HEADER_ATTEMPTS,
-    HEADER_REASON,
-    INBOUND_QUEUE,
-    STRIPE_SYNC_QUEUE,
-)
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
+from shared.topology import EVENTS_EXCHANGE, HEADER_ATTEMPTS, HEADER_REASON, INBOUND_QUEUE
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
 from tests.waiting import eventually
 

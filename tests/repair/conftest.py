@@ -20,7 +20,7 @@ from services.crud.settings import CrudSettings
 from services.repair import reconcile_command
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.progress import Progress
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from tests.e2e.conftest import system  # noqa: F401 - the whole deployment, on this db
 from tests.stripe_sync.conftest import (  # noqa: F401 - every table (the jobs' too), empty
     db,
@@ -87,7 +87,7 @@ async def reconcile_state() -> dict[str, Any]:
 
 
 async def reconcile(
-    sync: StripeSyncSettings,
+    sync: StripeSettings,
     crud: CrudSettings,
     tmp_path: Path,
     *flags: str,

@@ -17,8 +17,9 @@ from services.crud.sync.rules import ConflictRule, ConflictRules
 from services.repair import drift_command
 from services.repair.wiring import app_side, provider_side
 from services.runtime.repair.audit import Audit
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.kinds import EntityKind, Provider
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.settings import StripeSettings
+from shared.kinds import EntityKind
 from tests.e2e.conftest import System, stripe_state
 from tests.webhook_gateway.test_stripe_webhooks import STRIPE_SDK_WARNING
 
@@ -44,7 +45,7 @@ async def synced_customer(system: System, name: str, email: str) -> tuple[str, s
     return customer_id, customer["sync"]["stripe"]["external_id"]
 
 
-async def drift_report(sync: StripeSyncSettings, crud: CrudSettings) -> tuple[int, str]:
+async def drift_report(sync: StripeSettings, crud: CrudSettings) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     drift_command.add_arguments(parser)
     out = io.StringIO()
@@ -52,14 +53,14 @@ async def drift_report(sync: StripeSyncSettings, crud: CrudSettings) -> tuple[in
     return code, out.getvalue()
 
 
-async def audit_pass(sync: StripeSyncSettings, target: CrudTarget) -> None:
-    async with provider_side(Provider.STRIPE, sync) as stripe:
+async def audit_pass(sync: StripeSettings, target: CrudTarget) -> None:
+    async with provider_side(STRIPE, sync) as stripe:
         audit = Audit(stripe.objects, target, EntityKind.CUSTOMER, period_s=1, max_rate=100)
         await audit.step()
 
 
 async def test_a_change_behind_twoways_back_is_found_and_repaired(
-    system: System, sync_settings: StripeSyncSettings, settings: CrudSettings
+    system: System, sync_settings: StripeSettings, settings: CrudSettings
 ) -> None:
     ada, ada_external = await synced_customer(system, "Ada", "ada@example.com")
     system.fake.webhook_mode = "capture"  # no webhook tells twoway about what follows
@@ -74,7 +75,7 @@ async def test_a_change_behind_twoways_back_is_found_and_repaired(
     assert f'drift    {ada_external} {ada} name: app="Ada" provider="Ada Lovelace"' in text
     assert f'drift    {ada_external} {ada} metadata.team: app=null provider="math"' in text
 
-    await audit_pass(sync_settings, app_side(settings, Provider.STRIPE))
+    await audit_pass(sync_settings, app_side(settings, STRIPE))
     await system.quiet()
 
     customer = (await system.api.get(f"/customers/{ada}")).json()
@@ -85,12 +86,12 @@ async def test_a_change_behind_twoways_back_is_found_and_repaired(
     assert sample("twoway_drift_objects") == 0
     assert (await drift_report(sync_settings, settings))[0] == 0
     # Nothing left: no second repair.
-    await audit_pass(sync_settings, app_side(settings, Provider.STRIPE))
+    await audit_pass(sync_settings, app_side(settings, STRIPE))
     assert sample("twoway_drift_found_total") == found + 1
 
 
 async def test_a_drift_that_conflicts_with_a_local_change_follows_the_rule(
-    system: System, sync_settings: StripeSyncSettings, settings: CrudSettings
+    system: System, sync_settings: StripeSettings, settings: CrudSettings
 ) -> None:
     ada, ada_external = await synced_customer(system, "Ada", "ada@example.com")
     system.fake.webhook_mode = "capture"
@@ -102,7 +103,7 @@ async def test_a_drift_that_conflicts_with_a_local_change_follows_the_rule(
         await stripe.v1.customers.update_async(ada_external, params={"name": "Ada (dashboard)"})
 
     rules = ConflictRules(per_kind={"customer": ConflictRule.APP})
-    await audit_pass(sync_settings, CrudTarget(Provider.STRIPE, rules))
+    await audit_pass(sync_settings, CrudTarget(STRIPE, rules))
     system.fake.release()
     system.fake.webhook_mode = "deliver"
     await system.quiet()

@@ -13,8 +13,8 @@ from services.repair.main import main as repair_main
 from services.repair.settings import RepairSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.repair.models import RepairCursor
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.kinds import Provider
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.settings import StripeSettings
 from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.conftest import System
 from tests.scrape import free_port
@@ -35,7 +35,7 @@ def sample(name: str, **labels: str) -> float:
 
 
 async def repair_role(
-    settings: CrudSettings, sync: StripeSyncSettings, **overrides: Any
+    settings: CrudSettings, sync: StripeSettings, **overrides: Any
 ) -> asyncio.Task[None]:
     repair = RepairSettings(
         database_url=settings.database_url,
@@ -44,7 +44,7 @@ async def repair_role(
         **{"catchup_interval_s": 3600.0, "audit_period_s": 3600.0, **overrides},
     )
     bus = AmqpBus(settings.amqp_url.get_secret_value(), settings.retry_delays_ms)
-    job = repair_main(repair, sync, settings, provider=Provider.STRIPE, bus=bus, own_database=False)
+    job = repair_main(repair, sync, settings, provider=STRIPE, bus=bus, own_database=False)
     return asyncio.create_task(job)
 
 
@@ -55,7 +55,7 @@ async def stop(task: asyncio.Task[None]) -> None:
 
 async def test_changes_made_while_the_gateway_was_down_arrive_through_catch_up(
     system: System,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     gateway: Any,
 ) -> None:

@@ -23,7 +23,7 @@ from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from tests.fakes.stripe_fake import FakeStripe
 from tests.repair.conftest import local_customers, reconcile, reconcile_state, stripe_customers
 from tests.waiting import eventually
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.localstripe]
 async def test_backfill_links_each_once_imports_the_rest_and_a_rerun_changes_nothing(
     db: None,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -77,7 +77,7 @@ async def test_backfill_links_each_once_imports_the_rest_and_a_rerun_changes_not
 async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
     db: None,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -132,7 +132,7 @@ async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
 
 async def test_ambiguous_claims_are_left_alone_and_local_only_customers_pushed(
     system: Any,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -192,7 +192,7 @@ async def _stripe_update(fake: FakeStripe, external_id: str, **params: Any) -> N
 async def test_products_are_adopted_the_same_way(
     db: None,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:

@@ -19,6 +19,7 @@ from services.runtime.errors import Permanent, Retryable
 from services.runtime.memory import MemoryBroker, MemoryBus, topic_matches
 from services.runtime.queues import QueueAdmin, QueuedMessage
 from services.runtime.worker import DeadLetter, RetryLater, Settlement, Worker
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from shared.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
@@ -28,7 +29,6 @@ from shared.topology import (
     HEADER_ROUTING_KEY,
     HEADER_SOURCE_QUEUE,
     INBOUND_QUEUE,
-    STRIPE_SYNC_QUEUE,
     SYNC_RESULTS_QUEUE,
     UNROUTED_QUEUE,
 )

@@ -20,7 +20,8 @@ from tortoise.transactions import in_transaction
 from services.crud.apikeys.models import ApiKey
 from services.runtime.bus import Delivery, OutgoingMessage
 from services.runtime.memory import MemoryBroker, MemoryBus
-from shared.topology import EVENTS_EXCHANGE, STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
+from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS
 
 
@@ -42,7 +43,11 @@ async def test_a_handler_commits_on_its_own_when_its_publisher_rolls_back() -> N
         try:
             async with in_transaction() as conn:
                 await ApiKey.create(
-                    using_db=conn, id="k-handler", scope="read", prefix="p", key_hash="h1",
+                    using_db=conn,
+                    id="k-handler",
+                    scope="read",
+                    prefix="p",
+                    key_hash="h1",
                     created_at="2026-12-01T00:00:00Z",
                 )
         except BaseException as exc:
@@ -58,7 +63,11 @@ async def test_a_handler_commits_on_its_own_when_its_publisher_rolls_back() -> N
         with pytest.raises(Rollback):
             async with in_transaction() as conn:
                 await ApiKey.create(
-                    using_db=conn, id="k-publisher", scope="read", prefix="p", key_hash="h2",
+                    using_db=conn,
+                    id="k-publisher",
+                    scope="read",
+                    prefix="p",
+                    key_hash="h2",
                     created_at="2026-12-01T00:00:00Z",
                 )
                 message = OutgoingMessage("customer.created", b"{}", "m1")

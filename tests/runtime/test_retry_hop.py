@@ -14,7 +14,7 @@ import pytest
 
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import OutgoingMessage
-from shared.topology import STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from tests.conftest import (
     AMQP_URL,
     TEST_RETRY_DELAYS_MS,

@@ -17,7 +17,7 @@ import pytest
 
 from services.crud.settings import CrudSettings
 from services.runtime.settings import ConfigError, load
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from services.webhook_gateway.settings import GatewaySettings
 from tests.conftest import DB_HOST, DB_NAME, NAMESPACE
 from tests.servers import MARIADB
@@ -67,11 +67,11 @@ def test_a_bad_database_url_is_refused_without_echoing_it(
 def test_keys_and_webhook_secrets_stay_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRIPE_API_KEY", f"sk_test_{PASSWORD}")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", f"whsec_{PASSWORD},whsec_Zq9other")
-    shown = repr(load(StripeSyncSettings)) + repr(load(GatewaySettings))
+    shown = repr(load(StripeSettings)) + repr(load(GatewaySettings))
     assert_hidden(shown)
     monkeypatch.setenv("STRIPE_RATE_LIMIT", "-1")
     with pytest.raises(ConfigError) as info:
-        load(StripeSyncSettings)
+        load(StripeSettings)
     assert_hidden(str(info.value))
 
 

@@ -9,7 +9,7 @@ import pytest
 from services.runtime.amqp import AmqpBus
 from services.runtime.bus import Delivery, OutgoingMessage
 from services.runtime.worker import Worker
-from shared.topology import STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from tests.conftest import TEST_RETRY_DELAYS_MS, VHOST, Broker, rabbitmqctl
 from tests.waiting import eventually
 

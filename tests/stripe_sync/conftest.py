@@ -19,11 +19,12 @@ from services.runtime.bus import OutgoingMessage
 from services.runtime.db import close_db, init_db
 from services.runtime.links.models import ExternalLink
 from services.stripe_sync.main import main
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.settings import StripeSettings
 from shared.entities.customer import CustomerData
 from shared.events import EntityEvent, dump_event, event_routing_key
 from shared.fields import flatten
-from shared.kinds import APP, Action, EntityKind, Origin, Provider
+from shared.kinds import APP, Action, EntityKind, Origin
 from shared.topology import EVENTS_EXCHANGE
 from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
@@ -43,8 +44,8 @@ async def db(settings: CrudSettings) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSyncSettings:
-    return StripeSyncSettings(
+def sync_settings(settings: CrudSettings, fake_stripe: FakeStripe) -> StripeSettings:
+    return StripeSettings(
         database_url=settings.database_url,
         amqp_url=settings.amqp_url,
         stripe_api_key=API_KEY,
@@ -61,7 +62,7 @@ STOP_S = 30.0
 class Workers:
     """stripe_sync workers running as tasks of the test's loop, on the test's database pool."""
 
-    def __init__(self, settings: StripeSyncSettings) -> None:
+    def __init__(self, settings: StripeSettings) -> None:
         self.settings = settings
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -108,9 +109,7 @@ def handlers_running() -> list[asyncio.Task[Any]]:
 
 
 @pytest.fixture
-async def workers(
-    sync_settings: StripeSyncSettings, db: None, broker: Any
-) -> AsyncIterator[Workers]:
+async def workers(sync_settings: StripeSettings, db: None, broker: Any) -> AsyncIterator[Workers]:
     pool = Workers(sync_settings)
     try:
         yield pool
@@ -119,7 +118,7 @@ async def workers(
 
 
 @pytest.fixture
-async def publisher(sync_settings: StripeSyncSettings, broker: Any) -> AsyncIterator[Publisher]:
+async def publisher(sync_settings: StripeSettings, broker: Any) -> AsyncIterator[Publisher]:
     bus = AmqpBus(sync_settings.amqp_url.get_secret_value(), TEST_RETRY_DELAYS_MS)
     await bus.connect()  # declares the topology: the worker's queue exists from now on
     try:
@@ -180,7 +179,7 @@ def customer_event(
         version=version,
         origin=origin,
         changed=changed,
-        external_ids={Provider.STRIPE: external_id} if external_id else {},
+        external_ids={STRIPE: external_id} if external_id else {},
     )
 
 

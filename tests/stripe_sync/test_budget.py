@@ -11,10 +11,11 @@ import pytest
 from prometheus_client import generate_latest
 from tortoise import connections
 
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from services.stripe_sync.ratelimit import stripe_budget
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import StripeSettings
 from services.stripe_sync.stripe.calls import Caller
-from shared.topology import HEADER_REASON, STRIPE_SYNC_QUEUE
+from shared.topology import HEADER_REASON
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.scrape import answering, delta, free_port, sample, scrape
@@ -96,7 +97,7 @@ async def test_live_changes_go_before_a_bulk_backlog_in_the_same_budget(
     workers: Workers,
     publisher: Publisher,
     fake_stripe: FakeStripe,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
 ) -> None:
     settings = sync_settings.model_copy(update={"stripe_rate_limit": 5})
     before = generate_latest().decode()  # the workers here run in this process

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.stripe_sync.settings import StripeSyncSettings
-from shared.topology import STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
+from services.stripe_sync.settings import StripeSettings
 from tests.conftest import TEST_RETRY_DELAYS_MS, Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.stripe_sync.conftest import Publisher, Workers, by_local_id, customer_event, link_of
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def start_process(settings: StripeSyncSettings) -> asyncio.subprocess.Process:
+async def start_process(settings: StripeSettings) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TWOWAY_DATABASE_URL": settings.database_url.get_secret_value(),
@@ -48,7 +48,7 @@ async def test_worker_killed_after_stripe_answered_and_before_ack_creates_one_cu
     publisher: Publisher,
     fake_stripe: FakeStripe,
     broker: Broker,
-    sync_settings: StripeSyncSettings,
+    sync_settings: StripeSettings,
 ) -> None:
     # Stripe creates the customer, then the answer takes long: the process dies meanwhile.
     fake_stripe.faults.append(Fault(status=200, after_handler=True, hang_s=2.0, method="POST"))

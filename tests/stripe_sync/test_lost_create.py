@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.runtime.links.models import ExternalLink
-from shared.topology import STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import FakeStripe, Fault
 from tests.stripe_sync.conftest import Publisher, Workers, by_local_id, customer_event, link_of

@@ -11,7 +11,7 @@ import stripe
 from services.runtime.errors import Permanent, Retryable
 from services.runtime.locks import KeyedLocks
 from services.runtime.settings import ConfigError, load
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import WORKER_NEEDS, StripeSettings
 from services.stripe_sync.stripe.errors import RateLimited, classify
 from services.stripe_sync.stripe.resource import create_params, update_params
 from shared.entities.customer import CustomerData
@@ -81,22 +81,24 @@ def test_settings_accept_the_seed_designs_key_name_and_pick_the_budget(
 ) -> None:
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
     monkeypatch.setenv("STRIPE_RESTRICTED_KEY", "rk_test_secret123")
-    settings = load(StripeSyncSettings)
+    settings = load(StripeSettings)
     assert settings.rate_limit == 25
     assert "rk_test_secret123" not in repr(settings) and "rk_test_secret123" not in str(
         settings.model_dump()
     )
     monkeypatch.setenv("STRIPE_API_KEY", "sk_live_secret")
-    assert load(StripeSyncSettings).rate_limit == 100
+    assert load(StripeSettings).rate_limit == 100
     monkeypatch.setenv("STRIPE_RATE_LIMIT", "7")
-    assert load(StripeSyncSettings).rate_limit == 7
+    assert load(StripeSettings).rate_limit == 7
 
 
-def test_settings_without_a_key_fail_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_worker_without_a_key_fails_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
     monkeypatch.delenv("STRIPE_RESTRICTED_KEY", raising=False)
-    with pytest.raises(ConfigError, match="STRIPE_API_KEY"):
-        load(StripeSyncSettings)
+    settings = load(StripeSettings)  # the gateway's needs differ: the class alone asks nothing
+    with pytest.raises(ConfigError) as raised:
+        settings.require(*WORKER_NEEDS, provider="stripe")
+    assert str(raised.value) == "STRIPE_API_KEY is required with stripe in TWOWAY_PROVIDERS"
 
 
 def test_create_parameters_are_the_whole_snapshot_with_the_local_id() -> None:

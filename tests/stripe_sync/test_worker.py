@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from services.stripe_sync.names import STRIPE, STRIPE_SYNC_QUEUE
 from services.stripe_sync.stripe.client import build_client
 from shared.events import dump_event, parse_event
-from shared.kinds import Provider
-from shared.topology import HEADER_ATTEMPTS, HEADER_LAST_ERROR, HEADER_REASON, STRIPE_SYNC_QUEUE
+from shared.topology import HEADER_ATTEMPTS, HEADER_LAST_ERROR, HEADER_REASON
 from tests.conftest import Broker
 from tests.fakes.stripe_fake import API_KEY, FakeStripe, Fault
 from tests.stripe_sync.conftest import (
@@ -136,8 +136,8 @@ async def test_changes_that_came_from_stripe_are_not_sent_back(
     results = await broker.tap(key="sync.#")
     workers.start()
     await publisher.events(
-        customer_event("c1", 1, "created", origin=Provider.STRIPE),
-        customer_event("c1", 2, origin=Provider.STRIPE),
+        customer_event("c1", 1, "created", origin=STRIPE),
+        customer_event("c1", 2, origin=STRIPE),
     )
     reports = [parse_event(m.body) for m in await results.collect(2)]
     assert [(r.version, r.status) for r in reports] == [(1, "synced"), (2, "synced")]  # type: ignore[union-attr]
@@ -154,9 +154,7 @@ async def test_an_app_change_to_a_customer_made_in_stripe_updates_that_customer(
     await http_client.close_async()
     workers.start()
     # The inbound side turned Stripe's customer into local c1 and announced it (origin stripe).
-    await publisher.events(
-        customer_event("c1", 1, "created", origin=Provider.STRIPE, external_id=made.id)
-    )
+    await publisher.events(customer_event("c1", 1, "created", origin=STRIPE, external_id=made.id))
     await eventually(lambda: synced("c1", 1))
     await publisher.events(customer_event("c1", 2, name="Changed in the app", changed=("name",)))
     await eventually(lambda: synced("c1", 2))
@@ -170,7 +168,7 @@ async def test_an_app_change_to_a_customer_made_in_stripe_updates_that_customer(
 async def test_an_event_from_stripe_without_its_stripe_id_is_refused_as_malformed(
     workers: Workers, publisher: Publisher, fake_stripe: FakeStripe, broker: Broker
 ) -> None:
-    event = customer_event("c1", 1, "created", origin=Provider.STRIPE)
+    event = customer_event("c1", 1, "created", origin=STRIPE)
     body = json.loads(dump_event(event))
     body["external_ids"] = {}
     workers.start()

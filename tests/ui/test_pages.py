@@ -13,7 +13,7 @@ import pytest
 from services.crud.inbound.models import InboxEntry
 from services.runtime.bus import Bus, OutgoingMessage
 from services.runtime.repair.models import RepairCursor
-from shared.topology import STRIPE_SYNC_QUEUE
+from services.stripe_sync.names import STRIPE_SYNC_QUEUE
 from tests.conftest import Broker
 from tests.ui.session import csrf_of, ui_client
 

@@ -39,7 +39,10 @@ Rows = dict[str, list[dict[str, Any]]]
 
 def connect(database: str | None = UPGRADE_DB) -> pymysql.Connection[Any]:
     return pymysql.connect(
-        host=DB_HOST, user="root", password="", database=database,
+        host=DB_HOST,
+        user="root",
+        password="",
+        database=database,
         cursorclass=pymysql.cursors.DictCursor,
         # No transaction left open: its metadata locks would make the upgrade's ALTERs wait.
         autocommit=True,
@@ -72,7 +75,8 @@ def dump(conn: pymysql.Connection[Any], tables: list[str] | None = None) -> Rows
         if tables is None:
             cur.execute("SHOW TABLES")
             tables = sorted(
-                t for (t,) in (tuple(r.values()) for r in cur.fetchall())
+                t
+                for (t,) in (tuple(r.values()) for r in cur.fetchall())
                 if t != "tortoise_migrations"
             )
         rows: Rows = {}
@@ -115,8 +119,11 @@ async def old_database(request: pytest.FixtureRequest, fake_stripe: FakeStripe) 
                 filled = fill.fill_5f874e2(conn, ids)
             else:
                 product = await client.v1.products.create_async(
-                    params={"name": "Widget", "description": "A fine widget",
-                            "metadata": {"twoway_id": fill.ID["p1"]}}
+                    params={
+                        "name": "Widget",
+                        "description": "A fine widget",
+                        "metadata": {"twoway_id": fill.ID["p1"]},
+                    }
                 )
                 filled = fill.fill_3bc598a(conn, ids, str(product.id))
         before = dump(conn)

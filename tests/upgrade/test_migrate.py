@@ -137,8 +137,15 @@ def test_a_failed_migration_says_which_and_finishes_when_run_again(database: Dat
     database.execute(
         "INSERT INTO outbox (event_id, routing_key, entity, entity_id, version, payload, "
         "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        ("00000000-0000-4000-8000-0000000000ff", "customer.created", "customer", "x", 1,
-         "{not json", "2026-11-20 10:00:00"),
+        (
+            "00000000-0000-4000-8000-0000000000ff",
+            "customer.created",
+            "customer",
+            "x",
+            1,
+            "{not json",
+            "2026-11-20 10:00:00",
+        ),
     )
     failed = migrate(database)
     assert failed.returncode == 1

@@ -24,8 +24,11 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq, pytest.mark.localstripe
 # What the upgrade rewrites on purpose, checked on its own below: the outbox payloads of the
 # first event format, and the link table's columns whose meaning moved.
 REWRITTEN = {("outbox", "payload"), ("stripe_links", "external_id")}
-DROPPED = {("stripe_links", "metadata_keys"), ("stripe_links", "from_provider"),
-           ("stripe_links", "provider_email")}
+DROPPED = {
+    ("stripe_links", "metadata_keys"),
+    ("stripe_links", "from_provider"),
+    ("stripe_links", "provider_email"),
+}
 
 
 def _kept(table: str, row: dict[str, Any], columns: set[str]) -> str:
@@ -67,7 +70,10 @@ def assert_link_meaning_carried(up: Upgrade) -> None:
     links = {r["entity_id"]: r for r in up.after["stripe_links"]}
     if up.release == "5f874e2":
         assert json.loads(links[ID["c1"]]["field_versions"]) == {
-            "email": 2, "metadata.plan": 2, "name": 2, "phone": 2
+            "email": 2,
+            "metadata.plan": 2,
+            "name": 2,
+            "phone": 2,
         }
         assert links[ID["c3"]]["external_id"] == up.filled.stripe_ids["c3"]
     for row in up.before["stripe_links"]:
@@ -121,7 +127,8 @@ async def test_an_earlier_database_is_upgraded_and_runs(
         got = await api.get(f"/customers/{ID['c1']}")
         assert got.status_code == 200, got.text
         changed = await api.patch(
-            f"/customers/{ID['c1']}", json={"phone": "+1 555 0199"},
+            f"/customers/{ID['c1']}",
+            json={"phone": "+1 555 0199"},
             headers={"If-Match": got.headers["etag"]},
         )
         assert changed.status_code == 200, changed.text

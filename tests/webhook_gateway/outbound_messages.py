@@ -1,11 +1,11 @@
 """Salesforce Outbound Messages as Salesforce sends them, built for the gateway's tests (the
-XML itself is the fake Salesforce's: ``services/dev/fake_salesforce/soap.py``)."""
+XML itself is the fake Salesforce's: ``services/salesforce_sync/fake/soap.py``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.dev.fake_salesforce import soap
+from services.salesforce_sync.fake import soap
 
 ORG_ID = "00DTW0000000001YAA"
 TOKEN = "tok-" + "s3cr3t" * 4

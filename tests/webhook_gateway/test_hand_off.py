@@ -9,8 +9,10 @@ from collections.abc import Sequence
 import httpx
 
 from services.runtime.bus import Bus, Handler, OutgoingMessage
+from services.runtime.settings import ProviderSettings
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
+from shared.kinds import Provider
 from shared.topology import WorkQueue
 from tests.conftest import serve
 from tests.webhook_gateway.events import customer_event, post_signed
@@ -39,11 +41,11 @@ class HangingBus(Bus):
 
 
 async def test_a_silent_broker_is_a_503_within_the_publish_timeout(
-    gateway_settings: GatewaySettings,
+    gateway_settings: GatewaySettings, gateway_providers: dict[Provider, ProviderSettings]
 ) -> None:
     settings = gateway_settings.model_copy(update={"publish_timeout_s": 0.3})
     async with (
-        serve(create_app(settings, bus=HangingBus())) as url,
+        serve(create_app(settings, bus=HangingBus(), providers=gateway_providers)) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         started = time.monotonic()

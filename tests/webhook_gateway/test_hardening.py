@@ -11,9 +11,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.runtime.settings import ConfigError, load
+from services.runtime.settings import ConfigError, ProviderSettings, load
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.settings import StripeSettings
+from services.stripe_sync.webhooks import from_settings
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
+from shared.kinds import Provider
 from shared.topology import COMMANDS_EXCHANGE
 from tests.conftest import WEBHOOK_SECRET, Broker, serve
 from tests.waiting import eventually
@@ -22,20 +26,31 @@ from tests.webhook_gateway.events import customer_event, post_signed
 pytestmark = [pytest.mark.rabbitmq]
 
 
+@pytest.fixture
+def stripe(gateway_providers: dict[Provider, ProviderSettings]) -> ProviderSettings:
+    return gateway_providers[STRIPE]
+
+
 @contextlib.asynccontextmanager
-async def gateway_with(settings: GatewaySettings, **changes: object) -> AsyncIterator[str]:
-    changed = GatewaySettings(**{**settings.model_dump(), **changes})  # validated, unlike a copy
-    async with serve(create_app(changed), changed) as url:
+async def gateway_with(
+    settings: GatewaySettings, stripe: ProviderSettings, **changes: object
+) -> AsyncIterator[str]:
+    """The gateway with ``changes`` to its settings or Stripe's (validated, unlike a copy)."""
+    ours = {k: v for k, v in changes.items() if k in GatewaySettings.model_fields}
+    theirs = {k: v for k, v in changes.items() if k not in ours}
+    changed = GatewaySettings(**{**settings.model_dump(), **ours})
+    own = StripeSettings(**{**stripe.model_dump(), **theirs})
+    async with serve(create_app(changed, providers={STRIPE: own}), changed) as url:
         yield url
 
 
 async def test_any_of_the_configured_secrets_verifies(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings, stripe: ProviderSettings, broker: Broker
 ) -> None:
     tap = await broker.tap(COMMANDS_EXCHANGE)
     rotating = f"whsec_new_one, {WEBHOOK_SECRET}"
     async with (
-        gateway_with(gateway_settings, stripe_webhook_secret=rotating) as url,
+        gateway_with(gateway_settings, stripe, stripe_webhook_secret=rotating) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
         assert (await post_signed(client, customer_event())).status_code == 200
@@ -51,7 +66,7 @@ async def test_any_of_the_configured_secrets_verifies(
 def test_the_secret_list_must_hold_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", " , ")
     with pytest.raises(ConfigError) as info:
-        load(GatewaySettings, stripe_mode="test")
+        load(StripeSettings, stripe_mode="test")
     assert "STRIPE_WEBHOOK_SECRET" in str(info.value)
 
 
@@ -60,7 +75,7 @@ def test_the_secret_list_must_hold_a_secret(monkeypatch: pytest.MonkeyPatch) -> 
     [("sk_test_x", "test"), ("rk_test_x", "test"), ("sk_live_x", "live"), ("rk_live_x", "live")],
 )
 def test_the_mode_defaults_from_the_key_prefix(key: str, mode: str) -> None:
-    settings = load(GatewaySettings, stripe_webhook_secret="whsec_x", stripe_api_key=key)
+    settings = load(StripeSettings, stripe_webhook_secret="whsec_x", stripe_api_key=key)
     assert settings.stripe_mode == mode
     assert key not in repr(settings)
 
@@ -69,7 +84,7 @@ def test_without_a_key_the_mode_must_be_set(monkeypatch: pytest.MonkeyPatch) -> 
     for name in ("STRIPE_API_KEY", "STRIPE_RESTRICTED_KEY", "TWOWAY_STRIPE_MODE"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError, match="TWOWAY_STRIPE_MODE"):
-        load(GatewaySettings, stripe_webhook_secret="whsec_x")
+        from_settings(load(StripeSettings, stripe_webhook_secret="whsec_x"))
 
 
 @pytest.mark.parametrize(
@@ -96,12 +111,12 @@ async def test_events_that_are_not_ours_are_2xx_and_ignored(
 
 
 async def test_a_configured_connect_account_and_the_right_mode_are_applied(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings, stripe: ProviderSettings, broker: Broker
 ) -> None:
     tap = await broker.tap(COMMANDS_EXCHANGE)
     async with (
         gateway_with(
-            gateway_settings, stripe_mode="live", stripe_connect_accounts="acct_1, acct_2"
+            gateway_settings, stripe, stripe_mode="live", stripe_connect_accounts="acct_1, acct_2"
         ) as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
@@ -157,13 +172,13 @@ def port_of(url: str) -> int:
 
 
 async def test_a_slow_body_is_cut_off_at_the_deadline(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings, stripe: ProviderSettings, broker: Broker
 ) -> None:
     head = (
         b"POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Stripe-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n"
     )
-    async with gateway_with(gateway_settings, http_body_timeout_s=0.5) as url:
+    async with gateway_with(gateway_settings, stripe, http_body_timeout_s=0.5) as url:
         chunks = [head] + [b"{"] * 30  # three seconds of upload
         answer, sent = await raw_exchange(port_of(url), chunks, pause=0.1)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
@@ -172,10 +187,10 @@ async def test_a_slow_body_is_cut_off_at_the_deadline(
 
 
 async def test_a_slow_request_head_is_cut_off(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings, stripe: ProviderSettings, broker: Broker
 ) -> None:
     head = b"POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\n"
-    async with gateway_with(gateway_settings, http_keepalive_s=1) as url:
+    async with gateway_with(gateway_settings, stripe, http_keepalive_s=1) as url:
         trickle = [head[i : i + 1] for i in range(len(head))]  # about four seconds
         answer, sent = await raw_exchange(port_of(url), trickle, pause=0.1)
     assert answer == b""  # closed without an answer
@@ -183,9 +198,9 @@ async def test_a_slow_request_head_is_cut_off(
 
 
 async def test_connections_past_the_cap_get_503(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings, stripe: ProviderSettings, broker: Broker
 ) -> None:
-    async with gateway_with(gateway_settings, http_max_concurrency=2) as url:
+    async with gateway_with(gateway_settings, stripe, http_max_concurrency=2) as url:
         held = [await asyncio.open_connection("127.0.0.1", port_of(url)) for _ in range(2)]
         try:
             async with httpx.AsyncClient(base_url=url) as client:

@@ -7,8 +7,10 @@ import time
 import httpx
 import pytest
 
+from services.runtime.settings import ProviderSettings
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
+from shared.kinds import Provider
 from tests.conftest import Broker, serve
 from tests.scrape import delta, free_port, scrape
 from tests.webhook_gateway.events import customer_event, post_signed
@@ -19,12 +21,14 @@ WEBHOOKS = "twoway_webhooks_total"
 
 
 async def test_deliveries_are_counted_by_outcome(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings,
+    gateway_providers: dict[Provider, ProviderSettings],
+    broker: Broker,
 ) -> None:
     port = free_port()
     settings = gateway_settings.model_copy(update={"metrics_port": port})
     async with (
-        serve(create_app(settings), settings) as url,
+        serve(create_app(settings, providers=gateway_providers), settings) as url,
         httpx.AsyncClient(base_url=url) as gateway,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as metrics,
     ):

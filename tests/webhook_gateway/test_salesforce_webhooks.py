@@ -9,9 +9,14 @@ import defusedxml.ElementTree as SafeXml
 import httpx
 import pytest
 
+from services.runtime.settings import ProviderSettings
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.settings import SalesforceSettings
+from services.stripe_sync.names import STRIPE
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.commands import Delete, Upsert, parse_command
+from shared.kinds import Provider
 from shared.topology import COMMANDS_EXCHANGE
 from tests.conftest import Broker, serve
 from tests.webhook_gateway.outbound_messages import (
@@ -28,20 +33,18 @@ XML = {"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 
 @pytest.fixture
 async def salesforce_gateway(
-    gateway_settings: GatewaySettings, broker: Broker
+    gateway_settings: GatewaySettings,
+    gateway_providers: dict[Provider, ProviderSettings],
+    broker: Broker,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings.model_validate(
-        {
-            **gateway_settings.model_dump(),
-            "stripe_webhook_secret": gateway_settings.stripe_webhook_secret,
-            "amqp_url": gateway_settings.amqp_url,
-            "providers": ("stripe", "salesforce"),
-            "salesforce_org_id": ORG_ID,
-            "salesforce_webhook_token": TOKEN,
-            "salesforce_integration_user_id": INTEGRATION_USER,
-        }
+    settings = gateway_settings.model_copy(update={"providers": (STRIPE, SALESFORCE)})
+    salesforce = SalesforceSettings(
+        salesforce_org_id=ORG_ID,
+        salesforce_webhook_token=TOKEN,
+        salesforce_integration_user_id=INTEGRATION_USER,
     )
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    app = create_app(settings, providers={**gateway_providers, SALESFORCE: salesforce})
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
         yield client
 
 

@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from services.runtime.settings import ProviderSettings
+from services.stripe_sync.settings import StripeSettings
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.commands import Delete, Upsert, parse_command
+from shared.kinds import Provider
 from shared.topology import COMMANDS_EXCHANGE
 from tests.conftest import WEBHOOK_SECRET, Broker, serve
 from tests.fakes.stripe_fake import FakeStripe, sign
@@ -163,11 +167,14 @@ async def test_a_redelivery_is_published_again_with_the_same_message_id(
     assert first.message_id == second.message_id == f"stripe:{event['id']}"
 
 
-async def test_broker_down_is_503_and_not_ready(gateway_settings: GatewaySettings) -> None:
+async def test_broker_down_is_503_and_not_ready(
+    gateway_settings: GatewaySettings, gateway_providers: dict[Provider, ProviderSettings]
+) -> None:
     closed = gateway_settings.model_copy(
         update={"amqp_url": gateway_settings.amqp_url.__class__("amqp://guest:guest@127.0.0.1:1/")}
     )
-    async with serve(create_app(closed)) as url, httpx.AsyncClient(base_url=url) as client:
+    app = create_app(closed, providers=gateway_providers)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
         response = await post_signed(client, customer_event())
         assert response.status_code == 503
         assert (await client.get("/healthz")).status_code == 200
@@ -187,11 +194,11 @@ async def test_secret_setting_names_and_secrecy(
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     monkeypatch.setenv("TWOWAY_STRIPE_MODE", "test")
     monkeypatch.setenv("WEBHOOK_SECRET", "whsec_from_the_seed_design")
-    settings = GatewaySettings()
-    assert settings.stripe_webhook_secret.get_secret_value() == "whsec_from_the_seed_design"
+    settings = StripeSettings()
+    assert settings.webhook_secrets == (SecretStr("whsec_from_the_seed_design"),)
     assert "whsec_from_the_seed_design" not in repr(settings)
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_preferred")
-    assert GatewaySettings().stripe_webhook_secret.get_secret_value() == "whsec_preferred"
+    assert StripeSettings().webhook_secrets == (SecretStr("whsec_preferred"),)
     with caplog.at_level(logging.DEBUG):
         await post_signed(gateway, customer_event(), secret="whsec_other")
         await post_signed(gateway, customer_event())

@@ -63,9 +63,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def main(
     settings: ServiceSettings, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
-    await init_db(
-        settings.database_url.get_secret_value(), [MODELS_MODULE], require=(CORE_SCHEMA,)
-    )
+    await init_db(settings.database_url.get_secret_value(), [MODELS_MODULE], require=(CORE_SCHEMA,))
     try:
         return await run(args, out, err)
     finally:

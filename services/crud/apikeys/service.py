@@ -90,9 +90,7 @@ class KeyVerifier:
         """The grant of the key with this id (a browser session names its key by id)."""
         return await self._remembered(f"id:{key_id}", lambda: ApiKey.filter(id=key_id))
 
-    async def _remembered(
-        self, memo: str, rows: Callable[[], QuerySet[ApiKey]]
-    ) -> Grant | None:
+    async def _remembered(self, memo: str, rows: Callable[[], QuerySet[ApiKey]]) -> Grant | None:
         now = time.monotonic()
         known = self._known.get(memo)
         if known is not None and known[1] > now:

@@ -22,8 +22,6 @@ from services.runtime.db import is_transient
 
 log = logging.getLogger(__name__)
 
-STRIPE_RETRY_WINDOW = timedelta(days=3)
-
 
 @dataclass(frozen=True)
 class RetentionConfig:

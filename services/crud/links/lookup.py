@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from services.runtime.links.models import ExternalLink
+from services.runtime.providers import plugins
 from shared.kinds import EntityKind, Provider
 
 
@@ -19,5 +20,5 @@ async def external_ids(
         .using_db(conn)
         .values_list("provider", "external_id")
     )
-    known = {p.value: p for p in Provider}
-    return {known[str(p)]: str(x) for p, x in rows if str(p) in known}
+    known = plugins()
+    return {Provider(str(p)): str(x) for p, x in rows if str(p) in known}

@@ -19,6 +19,6 @@ SLICE = EntitySlice(
     list_query=ListQuery,
     path="/products",
     noun="product",
-    delete_note="; Stripe archives a product that has prices instead",
+    delete_note="; a provider that keeps prices may archive it instead",
     search=("name",),
 )

@@ -11,7 +11,8 @@ from services.crud.sync.models import ConflictRecord
 from services.crud.ui.guard import signed_in
 from services.crud.ui.sessions import Session
 from services.crud.ui.templates import page
-from shared.kinds import EntityKind, Provider
+from services.runtime.providers import provider_names
+from shared.kinds import EntityKind
 
 SHOWN = 100
 
@@ -23,7 +24,7 @@ async def conflicts(request: Request, session: Session) -> Response:
     query = ConflictRecord.all()
     if kind in set(EntityKind):
         query = query.filter(entity=kind)
-    if provider in set(Provider):
+    if provider in provider_names():
         query = query.filter(provider=provider)
     rows = await query.order_by("-resolved_at").limit(SHOWN)
     paths = {k.value: s.path for k, s in ENTITIES.items()}
@@ -34,7 +35,7 @@ async def conflicts(request: Request, session: Session) -> Response:
             "rows": rows,
             "paths": paths,
             "kinds": [k.value for k in ENTITIES],
-            "all_providers": [p.value for p in Provider],
+            "all_providers": provider_names(),
             "kind": kind,
             "provider": provider,
         },

@@ -44,13 +44,13 @@ from services.crud.ui.forms import (
 )
 from services.crud.ui.guard import READ_ONLY, refused, signed_in
 from services.crud.ui.listing import ListFilter, page_ids
-from services.crud.ui.provider_links import link_to
+from services.crud.ui.provider_links import ProviderLinks
 from services.crud.ui.sessions import Session
 from services.crud.ui.templates import page
 from services.runtime.links.models import ExternalLink
 from services.runtime.links.shadow import Shadow
+from services.runtime.providers import providers_of
 from shared.kinds import Provider
-from shared.providers import providers_of
 
 PAGE_SIZE = 25
 WAS = "was."
@@ -61,7 +61,8 @@ class EntityPages:
     def __init__(self, kind: EntitySlice, settings: CrudSettings) -> None:
         self.kind = kind
         self.settings = settings
-        self.providers = tuple(p for p in providers_of(kind.kind) if p in settings.providers)
+        self.providers = providers_of(kind.kind, settings.providers)
+        self.links = ProviderLinks(self.providers)
         self.base = f"/ui{kind.path}"
         self.create_fields = form_fields(kind.create)
         self.edit_fields = form_fields(kind.patch)
@@ -156,8 +157,8 @@ class EntityPages:
                 {
                     "name": provider.value,
                     **block(link, row.version),
-                    "href": link_to(
-                        self.settings, provider, self.kind.kind, link.external_id if link else None
+                    "href": self.links.to(
+                        provider, self.kind.kind, link.external_id if link else None
                     ),
                     "differences": [
                         (path, ours.get(path), value)

@@ -28,9 +28,9 @@ from services.crud.ui.sessions import Session
 from services.crud.ui.templates import page
 from services.runtime.bus import BusError
 from services.runtime.db import dialect
+from services.runtime.providers import providers_of
 from services.runtime.queues import QueueAdmin
 from shared.kinds import Provider
-from shared.providers import providers_of
 from shared.topology import WorkQueue
 
 log = logging.getLogger(__name__)

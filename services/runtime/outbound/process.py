@@ -26,7 +26,7 @@ from services.runtime.outbound.resource import Resource
 from services.runtime.outbound.results import Reporter
 from services.runtime.worker import Worker
 from shared.kinds import EntityKind, Provider
-from shared.topology import PROVIDER_QUEUES, WorkQueue
+from shared.topology import WorkQueue, provider_queue
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ async def run_provider_worker(
     handler = OutboundHandler(provider, resources, Reporter(bus), adoption)
     worker = Worker(
         bus,
-        PROVIDER_QUEUES[provider],
+        provider_queue(provider),
         handler,
         settings.retry_delays_ms,
         prefetch=settings.prefetch,

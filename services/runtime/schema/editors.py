@@ -96,9 +96,10 @@ class _SqliteIntrospection(_Introspection):
 
 
 def _column(model: type[Model], field: Field[Any]) -> str:
-    return str(field.source_field or model._meta.fields_db_projection.get(
-        field.model_field_name, field.model_field_name
-    ))
+    return str(
+        field.source_field
+        or model._meta.fields_db_projection.get(field.model_field_name, field.model_field_name)
+    )
 
 
 def _table(model: type[Model]) -> str:

@@ -107,9 +107,7 @@ async def sql(database_url: str, apps: Sequence[SchemaApp]) -> list[str]:
     async with _opened(database_url, apps) as executor:
         for step in await executor.plan():
             lines.append(f"-- {_name(step)}")
-            lines.extend(
-                await executor.collect_sql(step.migration.app_label, step.migration.name)
-            )
+            lines.extend(await executor.collect_sql(step.migration.app_label, step.migration.name))
     return lines
 
 

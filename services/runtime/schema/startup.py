@@ -49,6 +49,4 @@ async def require_schema(packages: Sequence[str]) -> None:
     done = await applied_migrations()
     for app, name in expected(packages):
         if (app, name) not in done:
-            raise SchemaBehind(
-                f"the database lacks migration {app}.{name}: run `twoway migrate`"
-            )
+            raise SchemaBehind(f"the database lacks migration {app}.{name}: run `twoway migrate`")

@@ -10,18 +10,35 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
-            name='SalesforceLink',
+            name="SalesforceLink",
             fields=[
-                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('entity', fields.CharField(max_length=32)),
-                ('entity_id', fields.CharField(max_length=64)),
-                ('external_id', fields.CharField(null=True, max_length=255)),
-                ('version', fields.IntField(default=0)),
-                ('deleted', fields.BooleanField(default=False)),
-                ('field_versions', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.BigIntField(
+                        generated=True, primary_key=True, unique=True, db_index=True
+                    ),
+                ),
+                ("entity", fields.CharField(max_length=32)),
+                ("entity_id", fields.CharField(max_length=64)),
+                ("external_id", fields.CharField(null=True, max_length=255)),
+                ("version", fields.IntField(default=0)),
+                ("deleted", fields.BooleanField(default=False)),
+                (
+                    "field_versions",
+                    fields.JSONField(
+                        default=dict,
+                        encoder=functools.partial(dumps, separators=(",", ":")),
+                        decoder=loads,
+                    ),
+                ),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'salesforce_links', 'app': 'salesforce', 'unique_together': (('entity', 'entity_id'),), 'pk_attr': 'id'},
-            bases=['ProviderLink'],
+            options={
+                "table": "salesforce_links",
+                "app": "salesforce",
+                "unique_together": (("entity", "entity_id"),),
+                "pk_attr": "id",
+            },
+            bases=["ProviderLink"],
         ),
     ]

@@ -29,11 +29,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from services.runtime.repair.source import Command, CursorExpired, EventPage
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.normalize import MalformedRecord, command_of, stamp
 from services.salesforce_sync.repair import soql
 from services.salesforce_sync.repair.objects import select, sobject_of
 from services.salesforce_sync.salesforce.client import SalesforceClient
-from shared.kinds import EntityKind, Provider
-from shared.salesforce_normalize import MalformedRecord, command_of, stamp
+from shared.kinds import EntityKind
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class SalesforceChanges:
-    provider = Provider.SALESFORCE
+    provider = SALESFORCE
     retention = RETENTION
 
     def __init__(self, client: SalesforceClient, kind: EntityKind = EntityKind.CUSTOMER) -> None:

@@ -1,7 +1,7 @@
 """``SalesforceObjects``: the ``ObjectSource`` of Salesforce: the records of each registered
 sObject type in ``Id`` order, a page (``LIMIT 200``) after the last ``Id`` seen, so a cursor
 stays valid for ever (unlike a query locator, which expires after 15 minutes). Each record is
-read the way an Outbound Message is (``shared.salesforce_normalize``), as of its
+read the way an Outbound Message is (``services.salesforce_sync.normalize``), as of its
 ``SystemModstamp``."""
 
 from __future__ import annotations
@@ -9,12 +9,8 @@ from __future__ import annotations
 import logging
 
 from services.runtime.repair.source import Observed, Page
-from services.salesforce_sync.repair import soql
-from services.salesforce_sync.salesforce.client import SalesforceClient
-from shared.commands import Upsert
-from shared.entities import KINDS
-from shared.kinds import EntityKind, Provider
-from shared.salesforce_normalize import (
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.normalize import (
     CHANGE_FIELDS,
     CONTACT_FIELDS,
     CONTACT_HOLDS,
@@ -22,6 +18,11 @@ from shared.salesforce_normalize import (
     MalformedRecord,
     command_of,
 )
+from services.salesforce_sync.repair import soql
+from services.salesforce_sync.salesforce.client import SalesforceClient
+from shared.commands import Upsert
+from shared.entities import KINDS
+from shared.kinds import EntityKind
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def select(client: SalesforceClient) -> str:
 
 
 class SalesforceObjects:
-    provider = Provider.SALESFORCE
+    provider = SALESFORCE
 
     def __init__(self, client: SalesforceClient) -> None:
         self.client = client

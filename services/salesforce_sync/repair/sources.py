@@ -10,15 +10,15 @@ import httpx
 
 from services.runtime.repair.source import Sources
 from services.salesforce_sync.main import salesforce_budget
+from services.salesforce_sync.normalize import SALESFORCE_OBJECTS
 from services.salesforce_sync.repair.changes import SalesforceChanges
 from services.salesforce_sync.repair.objects import SalesforceObjects
 from services.salesforce_sync.salesforce.client import SalesforceClient
-from services.salesforce_sync.settings import SalesforceSyncSettings
-from shared.salesforce_normalize import SALESFORCE_OBJECTS
+from services.salesforce_sync.settings import SalesforceSettings
 
 
 @contextlib.asynccontextmanager
-async def open_sources(settings: SalesforceSyncSettings) -> AsyncIterator[Sources]:
+async def open_sources(settings: SalesforceSettings) -> AsyncIterator[Sources]:
     async with (
         httpx.AsyncClient(timeout=settings.salesforce_timeout_s) as http,
         salesforce_budget(settings) as budget,

@@ -26,12 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from services.runtime.budget import Lane, LaneBudget
 from services.runtime.errors import Permanent, Retryable
-from services.runtime.metrics import SALESFORCE_API_USAGE, SALESFORCE_LATENCY, SALESFORCE_REQUESTS
+from services.salesforce_sync.metrics import (
+    SALESFORCE_API_USAGE,
+    SALESFORCE_LATENCY,
+    SALESFORCE_REQUESTS,
+)
 from services.salesforce_sync.salesforce.errors import LIMIT_PAUSE_S, classify, codes_of
-from services.salesforce_sync.settings import SalesforceSyncSettings
+from services.salesforce_sync.settings import WORKER_NEEDS, SalesforceSettings
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 CALL_OPTIONS = "client=twoway"
@@ -47,8 +52,9 @@ class Token:
 
 class SalesforceClient:
     def __init__(
-        self, settings: SalesforceSyncSettings, http: httpx.AsyncClient, budget: LaneBudget
+        self, settings: SalesforceSettings, http: httpx.AsyncClient, budget: LaneBudget
     ) -> None:
+        settings.require(*WORKER_NEEDS, provider="salesforce")
         self.settings = settings
         self.http = http
         self.budget = budget
@@ -66,7 +72,7 @@ class SalesforceClient:
         form = {
             "grant_type": "client_credentials",
             "client_id": self.settings.salesforce_client_id,
-            "client_secret": self.settings.salesforce_client_secret.get_secret_value(),
+            "client_secret": _secret(self.settings.salesforce_client_secret),
         }
         url = f"{self.settings.salesforce_login_url}/services/oauth2/token"
         try:
@@ -151,3 +157,7 @@ class SalesforceClient:
             SALESFORCE_API_USAGE.labels("used").set(int(usage.group(1)))
             SALESFORCE_API_USAGE.labels("allocation").set(int(usage.group(2)))
         return response
+
+
+def _secret(value: SecretStr | None) -> str:
+    return "" if value is None else value.get_secret_value()

@@ -17,11 +17,11 @@ import stripe
 
 from services.runtime.errors import Permanent
 from services.runtime.repair.source import Command, CursorExpired, EventPage
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.normalize import HANDLED_TYPES, MalformedObject, commands_of
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
 from services.stripe_sync.stripe.reads import list_page
-from shared.kinds import Provider
-from shared.stripe_normalize import HANDLED_TYPES, MalformedObject, commands_of
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ TYPES = sorted(HANDLED_TYPES)
 
 
 class StripeEvents:
-    provider = Provider.STRIPE
+    provider = STRIPE
     retention = RETENTION
 
     def __init__(self, client: stripe.StripeClient, call: Caller) -> None:

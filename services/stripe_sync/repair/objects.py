@@ -1,6 +1,6 @@
 """``StripeObjects``: the ``ObjectSource`` of Stripe: any registered kind's objects, page by page
 (100 per page, ``starting_after``; newest first at Stripe, oldest first in localstripe: the
-cursor works either way), read the way webhooks are (``shared.stripe_normalize``)."""
+cursor works either way), read the way webhooks are (``services.stripe_sync.normalize``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 import stripe
 
 from services.runtime.repair.source import Observed, Page
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.normalize import MalformedObject, object_name, observed
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.reads import list_page
 from shared.entities import KINDS
-from shared.kinds import EntityKind, Provider
-from shared.stripe_normalize import MalformedObject, object_name, observed
+from shared.kinds import EntityKind
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ PAGE_SIZE = 100
 
 
 class StripeObjects:
-    provider = Provider.STRIPE
+    provider = STRIPE
 
     def __init__(self, client: stripe.StripeClient, call: Caller) -> None:
         self.client = client

@@ -7,19 +7,20 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from services.runtime.repair.source import Sources
+from services.stripe_sync.normalize import STRIPE_OBJECTS
 from services.stripe_sync.ratelimit import stripe_budget
 from services.stripe_sync.repair.events import StripeEvents
 from services.stripe_sync.repair.objects import StripeObjects
-from services.stripe_sync.settings import StripeSyncSettings
+from services.stripe_sync.settings import WORKER_NEEDS, StripeSettings
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.client import build_client
-from shared.stripe_normalize import STRIPE_OBJECTS
 
 
 @contextlib.asynccontextmanager
-async def open_sources(settings: StripeSyncSettings) -> AsyncIterator[Sources]:
+async def open_sources(settings: StripeSettings) -> AsyncIterator[Sources]:
+    settings.require(*WORKER_NEEDS, provider="stripe")
     client, http_client = build_client(
-        settings.stripe_api_key.get_secret_value(),
+        settings.api_key,
         settings.stripe_api_base,
         settings.stripe_timeout_s,
     )

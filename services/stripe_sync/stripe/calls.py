@@ -21,7 +21,7 @@ import stripe
 
 from services.runtime.budget import Lane, LaneBudget
 from services.runtime.errors import Permanent, Retryable
-from services.runtime.metrics import STRIPE_LATENCY, STRIPE_REQUESTS
+from services.stripe_sync.metrics import STRIPE_LATENCY, STRIPE_REQUESTS
 from services.stripe_sync.stripe.errors import (
     RateLimited,
     classify,

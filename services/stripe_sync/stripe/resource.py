@@ -26,6 +26,7 @@ from pydantic import JsonValue
 
 from services.runtime.outbound.resource import Resource
 from services.runtime.repair.source import Observed
+from services.stripe_sync.normalize import MalformedObject, observed
 from services.stripe_sync.stripe.calls import Caller
 from services.stripe_sync.stripe.errors import is_missing
 from services.stripe_sync.stripe.reads import list_page
@@ -33,7 +34,6 @@ from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.entities import KINDS, EntityData
 from shared.fields import split
 from shared.kinds import EntityKind
-from shared.stripe_normalize import MalformedObject, observed
 
 MAP_FIELD = "metadata"
 
@@ -148,7 +148,11 @@ class StripeResource(Resource):
         for obj in listing.data:
             try:
                 command = observed(
-                    self.kind, obj, f"list:{obj.get('id')}", "list", listing.at,
+                    self.kind,
+                    obj,
+                    f"list:{obj.get('id')}",
+                    "list",
+                    listing.at,
                     listing.resolution_s,
                 )
             except MalformedObject:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce.soap import OUTBOUND, SOAP, SOBJECT, XSI
+from services.salesforce_sync.fake.soap import OUTBOUND, SOAP, SOBJECT, XSI
 from tests.conftest import serve
 
 ACK = (

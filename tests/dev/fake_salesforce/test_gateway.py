@@ -8,9 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from services.runtime.settings import ProviderSettings
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.settings import SalesforceSettings
+from services.stripe_sync.names import STRIPE
 from services.webhook_gateway.app import create_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.commands import Delete, Upsert, parse_command
+from shared.kinds import Provider
 from shared.topology import COMMANDS_EXCHANGE
 from tests.conftest import Broker, serve
 from tests.dev.fake_salesforce.conftest import API
@@ -22,21 +27,20 @@ TOKEN = "tok-" + "fake" * 6
 
 @pytest.fixture
 async def wired_gateway(
-    gateway_settings: GatewaySettings, broker: Broker, salesforce_fake: SalesforceFake
+    gateway_settings: GatewaySettings,
+    gateway_providers: dict[Provider, ProviderSettings],
+    broker: Broker,
+    salesforce_fake: SalesforceFake,
 ) -> AsyncIterator[str]:
     """The gateway taking Salesforce's messages from the fake, which sends them there."""
-    settings = GatewaySettings.model_validate(
-        {
-            **gateway_settings.model_dump(),
-            "stripe_webhook_secret": gateway_settings.stripe_webhook_secret,
-            "amqp_url": gateway_settings.amqp_url,
-            "providers": ("stripe", "salesforce"),
-            "salesforce_org_id": salesforce_fake.org_id,
-            "salesforce_webhook_token": TOKEN,
-            "salesforce_integration_user_id": salesforce_fake.integration_user_id,
-        }
+    settings = gateway_settings.model_copy(update={"providers": (STRIPE, SALESFORCE)})
+    salesforce = SalesforceSettings(
+        salesforce_org_id=salesforce_fake.org_id,
+        salesforce_webhook_token=TOKEN,
+        salesforce_integration_user_id=salesforce_fake.integration_user_id,
     )
-    async with serve(create_app(settings)) as url:
+    app = create_app(settings, providers={**gateway_providers, SALESFORCE: salesforce})
+    async with serve(app) as url:
         await salesforce_fake.configure(outbound_url=f"{url}/webhooks/salesforce/{TOKEN}")
         yield url
 

@@ -16,9 +16,10 @@ from services.repair.main import main as repair_main
 from services.repair.settings import RepairSettings
 from services.runtime.amqp import AmqpBus
 from services.runtime.repair.progress import Progress
-from services.salesforce_sync.settings import SalesforceSyncSettings
-from shared.kinds import Provider
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.settings import SalesforceSettings
 from tests.e2e.test_three_parties import (  # noqa: F401 - the deployment with Salesforce
+    gateway_providers,
     gateway_settings,
     salesforce_overrides,
     salesforce_settings,
@@ -29,7 +30,7 @@ from tests.repair.conftest import Outcome
 
 
 async def repair_role(
-    crud: CrudSettings, sync: SalesforceSyncSettings, **overrides: Any
+    crud: CrudSettings, sync: SalesforceSettings, **overrides: Any
 ) -> asyncio.Task[None]:
     """``twoway repair salesforce`` in this process (catch-up and audit: hourly, unless told)."""
     repair = RepairSettings(
@@ -39,7 +40,7 @@ async def repair_role(
         **{"catchup_interval_s": 3600.0, "audit_period_s": 3600.0, **overrides},
     )
     bus = AmqpBus(crud.amqp_url.get_secret_value(), crud.retry_delays_ms)
-    job = repair_main(repair, sync, crud, provider=Provider.SALESFORCE, bus=bus, own_database=False)
+    job = repair_main(repair, sync, crud, provider=SALESFORCE, bus=bus, own_database=False)
     return asyncio.create_task(job)
 
 
@@ -49,7 +50,7 @@ async def stop(task: asyncio.Task[None]) -> None:
 
 
 async def reconcile(
-    sync: SalesforceSyncSettings, crud: CrudSettings, tmp_path: Path, *flags: str
+    sync: SalesforceSettings, crud: CrudSettings, tmp_path: Path, *flags: str
 ) -> Outcome:
     """``twoway reconcile salesforce <flags>`` in this process, on its database pool."""
     import json
@@ -66,7 +67,7 @@ async def reconcile(
     return Outcome(code, out.getvalue(), json.loads(text) if text is not None else None)
 
 
-async def drift_report(sync: SalesforceSyncSettings, crud: CrudSettings) -> tuple[int, str]:
+async def drift_report(sync: SalesforceSettings, crud: CrudSettings) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     drift_command.add_arguments(parser)
     out = io.StringIO()

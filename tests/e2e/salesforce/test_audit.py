@@ -8,8 +8,9 @@ import pytest
 from services.crud.settings import CrudSettings
 from services.repair.wiring import app_side, provider_side
 from services.runtime.repair.audit import Audit
-from services.salesforce_sync.settings import SalesforceSyncSettings
-from shared.kinds import EntityKind, Provider
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.settings import SalesforceSettings
+from shared.kinds import EntityKind
 from tests.e2e.conftest import System
 from tests.e2e.salesforce.conftest import drift_report
 from tests.e2e.test_three_parties import assert_everywhere_equal, linked_customer, local
@@ -24,7 +25,7 @@ pytestmark = [
 
 
 async def test_a_change_no_message_told_of_is_found_and_repaired(
-    three: System, settings: CrudSettings, salesforce_settings: SalesforceSyncSettings
+    three: System, settings: CrudSettings, salesforce_settings: SalesforceSettings
 ) -> None:
     assert three.salesforce is not None
     customer = await linked_customer(three, metadata={"team": "math"})
@@ -41,8 +42,8 @@ async def test_a_change_no_message_told_of_is_found_and_repaired(
     line = f'drift    {contact_id} {customer["id"]} phone: app=null provider="+1 555 0123"'
     assert line in text
 
-    async with provider_side(Provider.SALESFORCE, salesforce_settings) as sources:
-        target = app_side(settings, Provider.SALESFORCE)
+    async with provider_side(SALESFORCE, salesforce_settings) as sources:
+        target = app_side(settings, SALESFORCE)
         audit = Audit(sources.objects, target, EntityKind.CUSTOMER, period_s=1, max_rate=100)
         await audit.step()
     await three.quiet()

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 
 from services.crud.settings import CrudSettings
 from services.runtime.repair.models import RepairCursor
-from services.salesforce_sync.settings import SalesforceSyncSettings
+from services.salesforce_sync.settings import SalesforceSettings
 from tests.e2e.conftest import System, stripe_state
 from tests.e2e.salesforce.conftest import repair_role, stop
 from tests.e2e.test_three_parties import (
@@ -40,7 +40,7 @@ def handed() -> float:
     )
 
 
-async def started(settings: CrudSettings, sync: SalesforceSyncSettings) -> None:
+async def started(settings: CrudSettings, sync: SalesforceSettings) -> None:
     """The repair role ran once before: its catch-up starts from the org's newest change."""
     role = await repair_role(settings, sync)
     try:
@@ -52,7 +52,7 @@ async def started(settings: CrudSettings, sync: SalesforceSyncSettings) -> None:
 
 
 async def test_a_contact_deleted_with_no_flow_reaches_the_app_and_stripe(
-    three: System, settings: CrudSettings, salesforce_settings: SalesforceSyncSettings
+    three: System, settings: CrudSettings, salesforce_settings: SalesforceSettings
 ) -> None:
     assert three.salesforce is not None
     customer = await linked_customer(three)
@@ -74,7 +74,7 @@ async def test_a_contact_deleted_with_no_flow_reaches_the_app_and_stripe(
 async def test_a_change_made_while_the_gateway_was_down_arrives_through_catch_up(
     three: System,
     settings: CrudSettings,
-    salesforce_settings: SalesforceSyncSettings,
+    salesforce_settings: SalesforceSettings,
     gateway: Any,
 ) -> None:
     assert three.salesforce is not None

@@ -21,7 +21,7 @@ from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.runtime.repair.models import ReconcileRun
-from services.salesforce_sync.settings import SalesforceSyncSettings
+from services.salesforce_sync.settings import SalesforceSettings
 from tests.e2e.salesforce.conftest import reconcile
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.repair.conftest import local_customers, reconcile_state
@@ -51,7 +51,7 @@ async def org_of(fake: SalesforceFake, by_external_id: int = 0) -> tuple[list[Cu
 async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
     db: None,
     salesforce_fake: SalesforceFake,
-    salesforce_settings: SalesforceSyncSettings,
+    salesforce_settings: SalesforceSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -95,7 +95,7 @@ async def test_an_org_is_adopted_each_contact_once_and_a_rerun_changes_nothing(
 async def test_a_dry_run_writes_nothing(
     db: None,
     salesforce_fake: SalesforceFake,
-    salesforce_settings: SalesforceSyncSettings,
+    salesforce_settings: SalesforceSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:
@@ -116,7 +116,7 @@ async def test_a_dry_run_writes_nothing(
 async def test_a_run_killed_midway_goes_on_with_resume_to_the_same_end(
     db: None,
     salesforce_fake: SalesforceFake,
-    salesforce_settings: SalesforceSyncSettings,
+    salesforce_settings: SalesforceSettings,
     settings: CrudSettings,
     tmp_path: Path,
 ) -> None:

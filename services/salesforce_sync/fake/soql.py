@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.dev.fake_salesforce.errors import ApiError
+from services.salesforce_sync.fake.errors import ApiError
 
 Row = Mapping[str, Any]
 Condition = Callable[[Row], bool]

@@ -15,8 +15,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.dev.fake_salesforce.errors import ApiError, not_found
-from services.dev.fake_salesforce.org import Org
+from services.salesforce_sync.fake.errors import ApiError, not_found
+from services.salesforce_sync.fake.org import Org
 
 Call = dict[str, Any]
 """One request-log entry: ``at``, ``method``, ``path``, ``query``, ``status``, ``body``,

@@ -1,4 +1,4 @@
-"""``python -m services.dev.fake_salesforce --port P [--outbound-url URL] [--org-id ORG]``:
+"""``python -m services.salesforce_sync.fake --port P [--outbound-url URL] [--org-id ORG]``:
 the fake Salesforce org (see the package docstring) on the loopback interface."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import time
 
 import uvicorn
 
-from services.dev.fake_salesforce.app import create_app
-from services.dev.fake_salesforce.config import EXTERNAL_ID_FIELD, ORG_ID, FakeConfig
+from services.salesforce_sync.fake.app import create_app
+from services.salesforce_sync.fake.config import EXTERNAL_ID_FIELD, ORG_ID, FakeConfig
 
 
 def _exit_with(parent_pid: int) -> None:
@@ -29,7 +29,7 @@ def _exit_with(parent_pid: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m services.dev.fake_salesforce", description="A FAKE Salesforce org."
+        prog="python -m services.salesforce_sync.fake", description="A FAKE Salesforce org."
     )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")

@@ -38,7 +38,7 @@ async def running_fake_salesforce(
     """Start the fake on ``port`` (a free loopback port when None), wait until it answers,
     and stop it on exit."""
     port = port or free_port()
-    args = [sys.executable, "-m", "services.dev.fake_salesforce", "--port", str(port)]
+    args = [sys.executable, "-m", "services.salesforce_sync.fake", "--port", str(port)]
     args += ["--parent-pid", str(os.getpid())]
     if outbound_url is not None:
         args += ["--outbound-url", outbound_url]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from services.dev.fake_salesforce.errors import ApiError
+from services.salesforce_sync.fake.errors import ApiError
 
 # Writable fields with their labels and lengths, as a standard org has them.
 WRITABLE: dict[str, tuple[str, int]] = {

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from services.dev.fake_salesforce import ids, soap
-from services.dev.fake_salesforce.config import API_VERSION, FakeConfig
 from services.runtime.cancel import nap
+from services.salesforce_sync.fake import ids, soap
+from services.salesforce_sync.fake.config import API_VERSION, FakeConfig
 
 Render = Callable[[str], Mapping[str, str | None] | None]
 """A Contact's outbound fields by its Id (None: it is gone)."""

@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce import control, query, rest
-from services.dev.fake_salesforce.auth import token
-from services.dev.fake_salesforce.config import FakeConfig
-from services.dev.fake_salesforce.gate import injected, log_entry, org_of
-from services.dev.fake_salesforce.org import Org
+from services.salesforce_sync.fake import control, query, rest
+from services.salesforce_sync.fake.auth import token
+from services.salesforce_sync.fake.config import FakeConfig
+from services.salesforce_sync.fake.gate import injected, log_entry, org_of
+from services.salesforce_sync.fake.org import Org
 
 
 async def _token(request: Request) -> Response:

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce.config import API_VERSION
-from services.dev.fake_salesforce.errors import ApiError
-from services.dev.fake_salesforce.faults import Fault
-from services.dev.fake_salesforce.gate import org_of
-from services.dev.fake_salesforce.org import Org
-from services.dev.fake_salesforce.store import Contact
+from services.salesforce_sync.fake.config import API_VERSION
+from services.salesforce_sync.fake.errors import ApiError
+from services.salesforce_sync.fake.faults import Fault
+from services.salesforce_sync.fake.gate import org_of
+from services.salesforce_sync.fake.org import Org
+from services.salesforce_sync.fake.store import Contact
 
 _CONFIGURABLE = {
     "outbound_url": (str, type(None)),

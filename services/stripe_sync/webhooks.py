@@ -1,4 +1,4 @@
-"""Stripe webhooks: ``Stripe-Signature`` verification, then ``shared.stripe_normalize``."""
+"""Stripe webhooks: ``Stripe-Signature`` verification, then ``services.stripe_sync.normalize``."""
 
 from __future__ import annotations
 
@@ -10,22 +10,23 @@ from typing import Any
 import stripe
 from pydantic import SecretStr
 
-from services.webhook_gateway.providers.base import (
+from services.runtime.settings import ConfigError
+from services.runtime.webhooks import (
     BadSignature,
     Command,
     MalformedPayload,
     WebhookProvider,
 )
-from services.webhook_gateway.providers.stripe_scope import out_of_scope
-from services.webhook_gateway.settings import GatewaySettings
-from shared.kinds import Provider
-from shared.stripe_normalize import MalformedObject, commands_of
+from services.stripe_sync.names import STRIPE
+from services.stripe_sync.normalize import MalformedObject, commands_of
+from services.stripe_sync.settings import WEBHOOK_NEEDS, StripeSettings
+from services.stripe_sync.webhook_scope import out_of_scope
 
 SIGNATURE_HEADER = "stripe-signature"
 
 
 class StripeWebhooks(WebhookProvider):
-    provider = Provider.STRIPE
+    provider = STRIPE
 
     def __init__(
         self,
@@ -90,7 +91,12 @@ class StripeWebhooks(WebhookProvider):
             raise MalformedPayload(str(exc)) from None
 
 
-def from_settings(settings: GatewaySettings) -> StripeWebhooks:
+def from_settings(settings: StripeSettings) -> StripeWebhooks:
+    settings.require(*WEBHOOK_NEEDS, provider="stripe")
+    if settings.stripe_mode is None:
+        raise ConfigError(
+            "TWOWAY_STRIPE_MODE: set test or live (no STRIPE_API_KEY to tell it from)"
+        )
     return StripeWebhooks(
         settings.webhook_secrets,
         settings.webhook_tolerance_s,

@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce.errors import ApiError, not_found
-from services.dev.fake_salesforce.gate import Call, api, json_body
-from services.dev.fake_salesforce.org import Org
-from services.dev.fake_salesforce.store import Contact
+from services.salesforce_sync.fake.errors import ApiError, not_found
+from services.salesforce_sync.fake.gate import Call, api, json_body
+from services.salesforce_sync.fake.org import Org
+from services.salesforce_sync.fake.store import Contact
 
 BASE = "/services/data/v{version}/sobjects/Contact"
 

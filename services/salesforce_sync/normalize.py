@@ -20,14 +20,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.salesforce_sync.names import SALESFORCE
 from shared.commands import Delete, Upsert
-from shared.kinds import EntityKind, Provider
+from shared.kinds import EntityKind
 from shared.registry import Registry
 
 SALESFORCE_OBJECTS: Registry[str, EntityKind] = Registry("Salesforce objects")
 SALESFORCE_OBJECTS.register("Contact", EntityKind.CUSTOMER)
 
-PROVIDER = Provider.SALESFORCE
+PROVIDER = SALESFORCE
 CONTACT_FIELDS = ("Id", "FirstName", "LastName", "Email", "Phone", "IsDeleted")
 CHANGE_FIELDS = ("LastModifiedById", "SystemModstamp")
 CONTACT_HOLDS = frozenset({"name", "email", "phone"})

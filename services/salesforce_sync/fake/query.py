@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.dev.fake_salesforce import soql
-from services.dev.fake_salesforce.clock import iso
-from services.dev.fake_salesforce.errors import ApiError
-from services.dev.fake_salesforce.fields import READ_ONLY, WRITABLE
-from services.dev.fake_salesforce.gate import Call, api
-from services.dev.fake_salesforce.org import Org
+from services.salesforce_sync.fake import soql
+from services.salesforce_sync.fake.clock import iso
+from services.salesforce_sync.fake.errors import ApiError
+from services.salesforce_sync.fake.fields import READ_ONLY, WRITABLE
+from services.salesforce_sync.fake.gate import Call, api
+from services.salesforce_sync.fake.org import Org
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200

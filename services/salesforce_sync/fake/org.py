@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from services.dev.fake_salesforce.auth import Sessions
-from services.dev.fake_salesforce.config import FakeConfig
-from services.dev.fake_salesforce.faults import Faults
-from services.dev.fake_salesforce.fields import checked
-from services.dev.fake_salesforce.outbound import Outbound
-from services.dev.fake_salesforce.store import Contact, ContactStore
+from services.salesforce_sync.fake.auth import Sessions
+from services.salesforce_sync.fake.config import FakeConfig
+from services.salesforce_sync.fake.faults import Faults
+from services.salesforce_sync.fake.fields import checked
+from services.salesforce_sync.fake.outbound import Outbound
+from services.salesforce_sync.fake.store import Contact, ContactStore
 
 
 class Org:

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from services.dev.fake_salesforce.config import FakeConfig
-from services.dev.fake_salesforce.errors import ApiError
+from services.salesforce_sync.fake.config import FakeConfig
+from services.salesforce_sync.fake.errors import ApiError
 
 
 class Sessions:

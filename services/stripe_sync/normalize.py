@@ -23,18 +23,19 @@ from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
+from services.stripe_sync.names import STRIPE
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY, event_id_of_key
 from shared.commands import Delete, Upsert
 from shared.entities import KINDS
 from shared.fields import Flat, flatten
-from shared.kinds import EntityKind, Provider
+from shared.kinds import EntityKind
 from shared.registry import Registry
 
 STRIPE_OBJECTS: Registry[str, EntityKind] = Registry("Stripe objects")
 STRIPE_OBJECTS.register("customer", EntityKind.CUSTOMER)
 STRIPE_OBJECTS.register("product", EntityKind.PRODUCT)
 
-PROVIDER = Provider.STRIPE
+PROVIDER = STRIPE
 UPSERTS = frozenset({"created", "updated"})
 DELETED = "deleted"
 HANDLED_TYPES = frozenset(

@@ -10,7 +10,7 @@ Salesforce does not sign them. What stands in for a signature: the secret token 
 path, the configured ``OrganizationId`` (both compared in constant time), TLS, and an IP
 allow-list of Salesforce's ranges at the deployment's edge (see the README).
 
-Normalization (``shared.salesforce_normalize``, shared with the repair jobs): a notification
+Normalization (``services.salesforce_sync.normalize``, shared with the repair jobs): a notification
 is an upsert of the customer (``external_id`` the Contact's Id,
 ``local_id`` the External ID field, the time ``SystemModstamp`` to the millisecond), deduped
 downstream by the notification's ``Id``. A change whose ``LastModifiedById`` is the integration
@@ -32,21 +32,21 @@ from defusedxml import DefusedXmlException
 from pydantic import SecretStr
 from starlette.responses import Response
 
-from services.webhook_gateway.providers.base import (
+from services.runtime.webhooks import (
     Command,
     MalformedPayload,
     WebhookProvider,
     WebhookRejected,
 )
-from services.webhook_gateway.settings import GatewaySettings
-from shared.kinds import Provider
-from shared.salesforce_normalize import (
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.normalize import (
     CHANGE_FIELDS,
     CONTACT_FIELDS,
     SALESFORCE_OBJECTS,
     MalformedRecord,
     command_of,
 )
+from services.salesforce_sync.settings import WEBHOOK_NEEDS, SalesforceSettings
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"
@@ -86,7 +86,7 @@ def _parse(body: bytes) -> Element:
 
 
 class SalesforceWebhooks(WebhookProvider):
-    provider = Provider.SALESFORCE
+    provider = SALESFORCE
     route = "/webhooks/salesforce/{token}"
 
     def __init__(
@@ -152,9 +152,10 @@ class SalesforceWebhooks(WebhookProvider):
         return Response(ACK, media_type="text/xml; charset=utf-8")
 
 
-def from_settings(settings: GatewaySettings) -> SalesforceWebhooks:
-    if settings.salesforce_org_id is None or settings.salesforce_webhook_token is None:
-        raise ValueError("SALESFORCE_ORG_ID and TWOWAY_SALESFORCE_WEBHOOK_TOKEN are required")
+def from_settings(settings: SalesforceSettings) -> SalesforceWebhooks:
+    settings.require(*WEBHOOK_NEEDS, provider="salesforce")
+    assert settings.salesforce_org_id is not None
+    assert settings.salesforce_webhook_token is not None
     return SalesforceWebhooks(
         settings.salesforce_org_id,
         settings.salesforce_webhook_token,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.dev.fake_salesforce import ids
-from services.dev.fake_salesforce.clock import Clock, iso
-from services.dev.fake_salesforce.config import FakeConfig
-from services.dev.fake_salesforce.errors import ApiError
-from services.dev.fake_salesforce.fields import WRITABLE
+from services.salesforce_sync.fake import ids
+from services.salesforce_sync.fake.clock import Clock, iso
+from services.salesforce_sync.fake.config import FakeConfig
+from services.salesforce_sync.fake.errors import ApiError
+from services.salesforce_sync.fake.fields import WRITABLE
 
 
 @dataclass

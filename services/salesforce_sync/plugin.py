@@ -1,0 +1,49 @@
+"""Salesforce as a provider: everything twoway's generic code needs of it, registered once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.runtime.providers import ProviderPlugin, WorkerRun
+from services.salesforce_sync import metrics as _metrics  # noqa: F401 - registers its metrics
+from services.salesforce_sync.dev import dev
+from services.salesforce_sync.names import SALESFORCE
+from services.salesforce_sync.repair.sources import open_sources
+from services.salesforce_sync.settings import (
+    WEBHOOK_NEEDS,
+    WORKER_NEEDS,
+    SalesforceLinks,
+    SalesforceSettings,
+)
+from services.salesforce_sync.webhooks import from_settings
+from shared.kinds import EntityKind
+
+
+async def run_worker(settings: SalesforceSettings, run: WorkerRun) -> None:
+    from services.salesforce_sync.main import main
+
+    await main(settings, bus=run.bus, own_database=run.own_database, metrics_port=run.metrics_port)
+
+
+def record_url(links: SalesforceLinks, kind: EntityKind, external_id: str) -> str | None:
+    base = links.ui_salesforce_url.rstrip("/")
+    return f"{base}/{external_id}" if base else None
+
+
+PLUGIN = ProviderPlugin(
+    name=SALESFORCE,
+    kinds=frozenset({EntityKind.CUSTOMER}),
+    settings=SalesforceSettings,
+    worker=run_worker,
+    worker_needs=WORKER_NEEDS,
+    webhooks=from_settings,
+    webhook_needs=WEBHOOK_NEEDS,
+    repair=open_sources,
+    dev=dev,
+    description="send customer changes to Salesforce Contacts (outbound worker)",
+    migrations="services.salesforce_sync.migrations",
+    # An Outbound Message is delivered again for up to 24 hours.
+    redelivery_window=timedelta(hours=24),
+    links=SalesforceLinks,
+    record_url=record_url,
+)
