@@ -120,7 +120,7 @@ def test_the_expected_services_run_the_expected_commands() -> None:
     assert commands["crud"][:4] == ["twoway", "crud", "--role", "api"]
     assert commands["relay"] == ["twoway", "crud", "--role", "relay"]
     assert commands["migrate"] == ["twoway", "migrate"]
-    assert commands["stripe-sync"][:2] == ["twoway", "stripe-sync"]
+    assert commands["stripe-sync"][:3] == ["twoway", "sync", "stripe"]
     assert commands["webhook-gateway"][:2] == ["twoway", "webhook-gateway"]
     assert commands["localstripe"][0] == "localstripe"
     assert SERVICES["localstripe"]["profiles"] == ["localstripe"]
