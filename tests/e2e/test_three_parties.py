@@ -40,6 +40,7 @@ pytestmark = [
 
 PROVIDERS = (STRIPE, SALESFORCE)
 TOKEN = "tok-three-parties-" + "x" * 16
+EXTERNAL_ID = "Twoway_Id__c"
 EDITS = 4
 
 
@@ -390,3 +391,32 @@ async def test_the_daily_budget_makes_work_wait_and_resume(three: System) -> Non
     assert writes[BUDGET] - writes[0] >= WINDOW_S * 0.95
     for work in all_work_queues():
         assert await three.broker.count(work.dead_letter) == 0, work.dead_letter
+
+
+async def test_a_contact_made_in_salesforce_gets_its_twoway_id_and_stays_one_contact(
+    three: System,
+) -> None:
+    """A Contact a person makes in Salesforce becomes a customer here (and in Stripe); its
+    External ID field gets the customer's id, so an edit made here later updates that Contact
+    instead of upserting a second one by an External ID no Contact had."""
+    assert three.salesforce is not None
+    made = await three.salesforce.create(FirstName="Mary", LastName="Somerville", Email="m@s.org")
+
+    async def imported() -> dict[str, Any] | None:
+        listed = (await three.api.get("/customers")).json()["data"]
+        found = [c for c in listed if c["email"] == "m@s.org"]
+        return await synced_everywhere(three, found[0]["id"]) if found else None
+
+    customer = await eventually(imported, timeout=15, what="the Contact imported and synced")
+    await three.quiet()
+    contact = await three.salesforce.contact(made["Id"])
+    assert contact is not None and contact.get(EXTERNAL_ID) == customer["id"]
+
+    updated = await three.api.patch(f"/customers/{customer['id']}", json={"phone": "+1 555 0102"})
+    assert updated.status_code == 200
+    assert await eventually(lambda: synced_everywhere(three, customer["id"]), timeout=15)
+    await three.quiet()
+    final = await local(three, customer["id"])
+    contacts = [c for c in await three.salesforce.contacts() if c.get("Email") == "m@s.org"]
+    assert [c["Id"] for c in contacts] == [made["Id"]]
+    await assert_everywhere_equal(three, final)

@@ -196,6 +196,9 @@ class OutboundHandler:
             return max(versions.get(path, 0), shadow.confirmed(path))
 
         due = [p for p in wanted if event.version > held(p)]
+        if event.origin == self.provider and event.action == "created" and link.external_id:
+            # Made there by a person: the object learns which entity it is.
+            await resource.claim(link.external_id, event.entity_id)
         if event.origin == self.provider:
             for path in filter(resource.syncs, event.changed):  # the provider holds these
                 versions[path] = max(versions.get(path, 0), event.version)

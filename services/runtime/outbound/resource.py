@@ -46,6 +46,12 @@ class Resource(ABC):
         """Delete it there (already gone counts as deleted); a note for the sync status when
         the provider kept it in some other form."""
 
+    async def claim(self, external_id: str, local_id: str) -> None:
+        """Mark an object made at the provider (by a person there) as the entity's, where the
+        provider's objects hold the local id (Salesforce's External ID field). Default: the
+        link alone says it."""
+        return None
+
     async def find_own(self, local_id: str, data: EntityData) -> str | None:
         """The object an earlier create of this entity made there, whose answer was lost (its
         id), or None. Default: creates are idempotent by construction (an upsert by the local

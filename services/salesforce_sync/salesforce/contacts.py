@@ -80,9 +80,21 @@ class SalesforceContacts(Resource):
     async def update(
         self, external_id: str, local_id: str, values: Mapping[str, JsonValue], key: str
     ) -> None:
+        # By the Contact's Id, the link's one truth: an upsert by External ID would make a
+        # second Contact when this one's field is blank (made in Salesforce, not yet claimed).
         fields = contact_fields(values)
         if fields:
-            await self._upsert(local_id, fields)
+            await self.client.request(
+                "contacts.update", "PATCH", f"{SOBJECT}/{external_id}", json=fields
+            )
+
+    async def claim(self, external_id: str, local_id: str) -> None:
+        await self.client.request(
+            "contacts.claim",
+            "PATCH",
+            f"{SOBJECT}/{external_id}",
+            json={self.client.settings.salesforce_external_id_field: local_id},
+        )
 
     async def delete(self, external_id: str, key: str) -> str | None:
         # Already deleted there (404 NOT_FOUND or ENTITY_IS_DELETED) counts as deleted.
