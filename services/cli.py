@@ -256,12 +256,12 @@ def cmd_repair(args: argparse.Namespace) -> int:
     sync = _provider_settings(args.provider)
     crud = load(CrudSettings)
     configure_logging(f"{args.provider}_repair", repair.log_level, repair.log_format)
+    port = repair.metrics_port
+    if port is None:
+        port = plugin(args.provider).repair_metrics_port
+    require_free(port, METRICS_PORT_SETTING)
     job = repair_main(
-        repair,
-        sync,
-        crud,
-        provider=Provider(args.provider),
-        metrics_port=repair.metrics_port or None,
+        repair, sync, crud, provider=Provider(args.provider), metrics_port=port or None
     )
     run_process(run_until_signal([], [job]))
     return 0

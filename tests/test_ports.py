@@ -12,23 +12,30 @@ import pytest
 
 from services.crud.settings import CrudSettings
 from services.repair.settings import RepairSettings
-from services.salesforce_sync.settings import SalesforceSettings
-from services.stripe_sync.settings import StripeSettings
+from services.runtime.providers import plugins
 from services.webhook_gateway.settings import GatewaySettings
 from tests.conftest import Broker
 
-ROLES = (CrudSettings, GatewaySettings, StripeSettings, SalesforceSettings, RepairSettings)
-
 
 def test_every_role_has_its_own_default_metrics_port() -> None:
-    defaults = {cls.__name__: cls.model_fields["metrics_port"].default for cls in ROLES}
-    assert len(set(defaults.values())) == len(ROLES), defaults
+    """crud, the gateway, and each registered provider's worker and repair job."""
+    defaults = {
+        "crud": CrudSettings.model_fields["metrics_port"].default,
+        "webhook-gateway": GatewaySettings.model_fields["metrics_port"].default,
+    }
+    assert RepairSettings.model_fields["metrics_port"].default is None  # the provider's own
+    for name, found in plugins().items():
+        defaults[f"{name}-sync"] = found.settings.model_fields["metrics_port"].default
+        defaults[f"{name}-repair"] = found.repair_metrics_port
+    assert len(set(defaults.values())) == len(defaults), defaults
     assert all(port for port in defaults.values()), defaults
 
 
 @pytest.mark.mariadb
 @pytest.mark.rabbitmq
-@pytest.mark.parametrize("argv", [["stripe-sync"], ["crud", "--role", "relay"]])
+@pytest.mark.parametrize(
+    "argv", [["stripe-sync"], ["crud", "--role", "relay"], ["repair", "stripe"]]
+)
 def test_a_taken_metrics_port_is_one_line_naming_the_setting(
     settings: CrudSettings, broker: Broker, argv: list[str]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
-from services.runtime.settings import MetricsPort, ServiceSettings
+from services.runtime.settings import METRICS_PORT_SETTING, ServiceSettings
 from shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 
@@ -22,7 +22,11 @@ class RepairSettings(ServiceSettings):
         default=1.0, gt=0, le=100, validation_alias=AliasChoices("TWOWAY_AUDIT_MAX_RATE")
     )
     """Listing requests per second the audit sends at most (100 objects each)."""
-    metrics_port: MetricsPort = 9106  # this role's own default: see MetricsPort
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, validation_alias=AliasChoices(METRICS_PORT_SETTING)
+    )
+    """Unset: the provider's own default for its repair job (Stripe's 9106, Salesforce's 9108),
+    so the repair jobs of two providers can share a host."""
     retry_delays_ms: tuple[int, ...] = Field(
         default=DEFAULT_RETRY_DELAYS_MS, validation_alias=AliasChoices("TWOWAY_RETRY_DELAYS_MS")
     )

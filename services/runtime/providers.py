@@ -96,6 +96,9 @@ class ProviderPlugin:
     """The UI's settings for linking to its pages (no secrets: crud reads them)."""
     record_url: Callable[[Any, EntityKind, str], str | None] | None = None
     """Its page for an object, from ``links``' settings (the UI links ids to it)."""
+    repair_metrics_port: int = 0
+    """Where its repair job serves ``/metrics`` unless ``TWOWAY_METRICS_PORT`` says (0: off):
+    each provider's own, so the roles can share a host."""
     enabled_by_default: bool = False
     """Part of the deployment when ``TWOWAY_PROVIDERS`` is not set."""
     quiet_loggers: tuple[str, ...] = ()

@@ -45,5 +45,6 @@ PLUGIN = ProviderPlugin(
     # An Outbound Message is delivered again for up to 24 hours.
     redelivery_window=timedelta(hours=24),
     links=SalesforceLinks,
+    repair_metrics_port=9108,
     record_url=record_url,
 )

@@ -47,6 +47,7 @@ PLUGIN = ProviderPlugin(
     # Stripe retries a failed delivery for up to three days.
     redelivery_window=timedelta(days=3),
     links=StripeLinks,
+    repair_metrics_port=9106,
     record_url=dashboard_url,
     enabled_by_default=True,
     quiet_loggers=("stripe",),
