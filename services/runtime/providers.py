@@ -110,6 +110,19 @@ class ProviderPlugin:
         return queue
 
 
+def main_worker(module: str) -> Callable[[Any, WorkerRun], Awaitable[None]]:
+    """A plug-in's ``worker`` from its package's ``main(settings, *, bus, own_database,
+    metrics_port)`` in ``module``, imported when the worker starts (not with the registry)."""
+
+    async def run(settings: Any, how: WorkerRun) -> None:
+        main = importlib.import_module(module).main
+        await main(
+            settings, bus=how.bus, own_database=how.own_database, metrics_port=how.metrics_port
+        )
+
+    return run
+
+
 _PLUGINS: Registry[Provider, ProviderPlugin] = Registry("providers")
 _loaded = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.runtime.providers import ProviderPlugin, WorkerRun
+from services.runtime.providers import ProviderPlugin, main_worker
 from services.salesforce_sync import metrics as _metrics  # noqa: F401 - registers its metrics
 from services.salesforce_sync.dev import dev
 from services.salesforce_sync.names import SALESFORCE
@@ -19,12 +19,6 @@ from services.salesforce_sync.webhooks import from_settings
 from shared.kinds import EntityKind
 
 
-async def run_worker(settings: SalesforceSettings, run: WorkerRun) -> None:
-    from services.salesforce_sync.main import main
-
-    await main(settings, bus=run.bus, own_database=run.own_database, metrics_port=run.metrics_port)
-
-
 def record_url(links: SalesforceLinks, kind: EntityKind, external_id: str) -> str | None:
     base = links.ui_salesforce_url.rstrip("/")
     return f"{base}/{external_id}" if base else None
@@ -34,7 +28,7 @@ PLUGIN = ProviderPlugin(
     name=SALESFORCE,
     kinds=frozenset({EntityKind.CUSTOMER}),
     settings=SalesforceSettings,
-    worker=run_worker,
+    worker=main_worker("services.salesforce_sync.main"),
     worker_needs=WORKER_NEEDS,
     webhooks=from_settings,
     webhook_needs=WEBHOOK_NEEDS,

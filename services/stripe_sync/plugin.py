@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.runtime.providers import ProviderPlugin, WorkerRun
+from services.runtime.providers import ProviderPlugin, main_worker
 from services.stripe_sync import metrics as _metrics  # noqa: F401 - registers its metrics
 from services.stripe_sync.dev import dev
 from services.stripe_sync.names import STRIPE
@@ -19,12 +19,6 @@ from services.stripe_sync.webhooks import from_settings
 from shared.kinds import EntityKind
 
 
-async def run_worker(settings: StripeSettings, run: WorkerRun) -> None:
-    from services.stripe_sync.main import main
-
-    await main(settings, bus=run.bus, own_database=run.own_database, metrics_port=run.metrics_port)
-
-
 def dashboard_url(links: StripeLinks, kind: EntityKind, external_id: str) -> str | None:
     if links.ui_stripe_dashboard == "off":
         return None
@@ -36,7 +30,7 @@ PLUGIN = ProviderPlugin(
     name=STRIPE,
     kinds=frozenset({EntityKind.CUSTOMER, EntityKind.PRODUCT}),
     settings=StripeSettings,
-    worker=run_worker,
+    worker=main_worker("services.stripe_sync.main"),
     worker_needs=WORKER_NEEDS,
     webhooks=from_settings,
     webhook_needs=WEBHOOK_NEEDS,
