@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from services.dev.children import ChildUnavailable, child_process, first_answer, free_port
+from services.runtime.children import ChildUnavailable, child_process, first_answer, free_port
 
 log = logging.getLogger(__name__)
 

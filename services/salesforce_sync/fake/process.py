@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from services.dev.children import child_process, first_answer, free_port
+from services.runtime.children import child_process, first_answer, free_port
 
 # The directory holding the ``services`` package, so the child imports this very code.
 _ROOT = Path(__file__).resolve().parents[3]

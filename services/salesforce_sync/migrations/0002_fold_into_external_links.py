@@ -1,5 +1,5 @@
 """The worker's own link table is folded into ``external_links``, the one record of each entity
-at each provider (``services.migrations._link_fold``). The table stays for one release, unread,
+at each provider (``services.runtime.schema.link_fold``). The table stays for one release, unread,
 so that the previous release still finds it during a rolling deploy; the next one drops it."""
 
 from typing import Any
@@ -8,7 +8,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 
-from services.migrations._link_fold import fold
+from services.runtime.schema.link_fold import fold
 from services.runtime.schema.operations import ForgetModel
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.dev.children import free_port
+from services.runtime.children import free_port
 from tests.dev.fake_salesforce.receiver import Receiver, nack, receiver
 from tests.fakes.salesforce_fake import SalesforceFake
 
