@@ -13,6 +13,7 @@ import pytest
 from services.crud.app import Roles
 from services.crud.settings import CrudSettings
 from services.runtime.providers import WorkerRun, plugin, plugins
+from services.runtime.settings import ProviderSettings
 from services.webhook_gateway.app import create_app as create_gateway_app
 from services.webhook_gateway.settings import GatewaySettings
 from shared.kinds import Provider
@@ -76,9 +77,7 @@ async def deployment(
     async with harness.settings(base, gateway_url) as sync:
         gateway = create_gateway_app(gateway_settings, providers={provider: sync})
         async with serve(gateway, gateway_settings, port=port), crud_with(settings, roles) as api:
-            worker = asyncio.create_task(
-                plugin(provider).worker(sync, WorkerRun(own_database=False))
-            )
+            worker = asyncio.create_task(run_worker(provider, sync))
             deployment = Deployment(
                 provider, harness, api, sync, settings, broker, work_queues([provider])
             )
@@ -89,6 +88,11 @@ async def deployment(
                     await deployment.quiet(timeout=5)
             finally:
                 await stop(worker)
+
+
+async def run_worker(provider: Provider, sync: ProviderSettings) -> None:
+    """The provider's worker, on the test's database pool."""
+    await plugin(provider).worker(sync, WorkerRun(own_database=False))
 
 
 async def stop(worker: asyncio.Task[None]) -> None:

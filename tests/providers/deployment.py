@@ -18,11 +18,11 @@ from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.runtime.settings import ProviderSettings
 from shared.entities import KINDS
-from shared.fields import Flat, fields_of, flatten
+from shared.fields import fields_of, flatten
 from shared.kinds import EntityKind, Provider
 from shared.topology import WorkQueue
 from tests.conftest import Broker
-from tests.providers.harness import ProviderHarness
+from tests.providers.harness import Flat, ProviderHarness
 from tests.waiting import WaitTimedOut, eventually
 
 CONSUMED = "twoway_messages_consumed_total"
@@ -57,6 +57,11 @@ class Snapshot:
 def app_flat(kind: EntityKind, entity: Mapping[str, Any]) -> Flat:
     """An entity as the API shows it, in the synced paths."""
     return flatten(entity, KINDS[kind].data.synced_fields)
+
+
+def body_flat(kind: EntityKind, body: Mapping[str, Any]) -> Flat:
+    """A create or patch body in the synced paths (only the fields it sets)."""
+    return flatten(body, [f for f in KINDS[kind].data.synced_fields if f in body])
 
 
 def differences(app: Flat, remote: Flat) -> dict[str, tuple[Any, Any]]:
@@ -117,9 +122,31 @@ class Deployment:
             return entity if self.synced(entity) else None
 
         try:
-            found: dict[str, Any] = await eventually(synced, SYNC_S, what="synced")
+            found: dict[str, Any] | None = await eventually(synced, SYNC_S, what="synced")
         except WaitTimedOut:
             raise WaitTimedOut(f"never synced: {await self.entity(kind, entity_id)}") from None
+        assert found is not None
+        return found
+
+    async def until_holds(
+        self, kind: EntityKind, entity_id: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The entity once it holds ``values`` (in the synced paths) and is synced."""
+
+        async def held() -> dict[str, Any] | None:
+            entity = await self.entity(kind, entity_id)
+            if entity is None or not self.synced(entity):
+                return None
+            flat = app_flat(kind, entity)
+            return entity if all(flat.get(p) == v for p, v in values.items()) else None
+
+        try:
+            found: dict[str, Any] | None = await eventually(held, SYNC_S, what="the values held")
+        except WaitTimedOut:
+            raise WaitTimedOut(
+                f"{values} never held: {await self.entity(kind, entity_id)}"
+            ) from None
+        assert found is not None
         return found
 
     async def create(self, kind: EntityKind, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -182,7 +209,8 @@ class Deployment:
             return current if current.idle and current == previous else None
 
         try:
-            quiet: Snapshot = await eventually(still, timeout, gap, what="quiet")
+            quiet = await eventually(still, timeout, gap, what="quiet")
         except WaitTimedOut:
             raise WaitTimedOut(f"the deployment did not go quiet: {seen[-1]}") from None
+        assert quiet is not None
         return quiet

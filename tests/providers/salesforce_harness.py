@@ -18,9 +18,9 @@ from services.runtime.settings import ProviderSettings
 from services.salesforce_sync.fake.process import running_fake_salesforce
 from services.salesforce_sync.names import SALESFORCE
 from services.salesforce_sync.settings import SalesforceSettings
-from shared.fields import Flat
 from shared.kinds import EntityKind
 from tests.fakes.salesforce_fake import SalesforceFake
+from tests.providers.harness import Flat
 
 TOKEN = "tok-contract-suite-" + "x" * 16
 FIELDS = {"email": "Email", "phone": "Phone"}
@@ -32,7 +32,7 @@ def contact_fields(fields: Flat) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path, value in fields.items():
         if path == "name":
-            first, _, last = (value or "").rpartition(" ")
+            first, _, last = str(value or "").rpartition(" ")
             out["FirstName"], out["LastName"] = first or None, last or None
         elif path in FIELDS:
             out[FIELDS[path]] = value
@@ -96,9 +96,8 @@ class SalesforceHarness:
         if contact is None or contact["IsDeleted"]:
             return None
         names = (contact.get("FirstName"), contact.get("LastName"))
-        flat: Flat = {"name": " ".join(n for n in names if n) or None}
-        flat |= {path: contact.get(field) for path, field in FIELDS.items()}
-        return flat
+        name = " ".join(n for n in names if n) or None
+        return {"name": name} | {path: contact.get(field) for path, field in FIELDS.items()}
 
     async def create_remote(self, kind: EntityKind, fields: Flat, notify: bool = True) -> str:
         async with self._notifying(notify):

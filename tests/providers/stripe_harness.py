@@ -12,9 +12,10 @@ from services.stripe_sync.names import STRIPE
 from services.stripe_sync.settings import StripeSettings
 from shared.bookkeeping import LOCAL_ID_METADATA_KEY
 from shared.entities import KINDS
-from shared.fields import Flat, apply_paths, flatten, split
+from shared.fields import apply_paths, flatten, split
 from shared.kinds import EntityKind
 from tests.fakes.stripe_fake import API_KEY, FakeStripe
+from tests.providers.harness import Flat
 
 WEBHOOK_SECRET = "whsec_contract_suite"
 OBJECTS = {EntityKind.CUSTOMER: "customer", EntityKind.PRODUCT: "product"}

@@ -4,14 +4,12 @@ exactly the one write it needs; a person's edit at the provider makes none back.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from services.crud.entities import ENTITIES
 from shared.kinds import EntityKind
-from tests.providers.deployment import Deployment, app_flat
-from tests.waiting import eventually
+from tests.providers.deployment import Deployment
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
 
@@ -47,12 +45,7 @@ async def test_an_edit_at_the_provider_makes_no_write_back(
 
     await deployment.harness.edit_remote(kind, deployment.sync_of(entity)["external_id"], change)
 
-    async def arrived() -> dict[str, Any] | None:
-        found = await deployment.entity(kind, entity["id"])
-        held = found is not None and all(app_flat(kind, found)[p] == v for p, v in change.items())
-        return found if held and deployment.synced(found) else None
-
-    assert await eventually(arrived, 15, what="the change in the app")
+    await deployment.until_holds(kind, entity["id"], change)
     quiet = await deployment.quiet()
     assert quiet.writes == before
     await asyncio.sleep(STILL_S)  # scenario: a loop would keep moving; for 1 s nothing may

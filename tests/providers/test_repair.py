@@ -31,17 +31,11 @@ from services.runtime.repair.catchup import CatchUp, publisher
 from services.runtime.repair.progress import Progress
 from services.runtime.repair.source import Sources
 from shared.entities import KINDS
-from shared.fields import Flat, flatten
 from shared.kinds import EntityKind
-from tests.providers.deployment import Deployment, app_flat
+from tests.providers.deployment import Deployment, app_flat, body_flat
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
-
-
-def flat(kind: EntityKind, body: Mapping[str, Any]) -> Flat:
-    """A create body in the synced paths (only the fields it sets)."""
-    return flatten(body, [f for f in KINDS[kind].data.synced_fields if f in body])
 
 
 async def local_entity(kind: EntityKind, body: Mapping[str, Any]) -> str:
@@ -100,12 +94,13 @@ async def test_reconcile_links_imports_pushes_and_a_rerun_changes_nothing(
     harness = deployment.harness
     # Before twoway: an object only at the provider, an entity only here and, where the kind
     # has a match key (a customer's email), one on both sides.
-    only_there = await harness.create_remote(kind, flat(kind, harness.sample(kind, 10)), False)
+    sample = {n: body_flat(kind, harness.sample(kind, n)) for n in (10, 12)}
+    only_there = await harness.create_remote(kind, sample[10], notify=False)
     only_here = await local_entity(kind, harness.sample(kind, 11))
     pairs = 1 if KINDS[kind].state.match_fields else 0
     if pairs:
         both_here = await local_entity(kind, harness.sample(kind, 12))
-        both_there = await harness.create_remote(kind, flat(kind, harness.sample(kind, 12)), False)
+        both_there = await harness.create_remote(kind, sample[12], notify=False)
     await deployment.quiet()
 
     first = await reconcile(deployment, kind, tmp_path)
@@ -155,7 +150,7 @@ async def test_catch_up_delivers_what_no_notification_told(
             external_id = deployment.sync_of(changed)["external_id"]
             await harness.edit_remote(kind, external_id, change, notify=False)
             new = harness.sample(kind, 22)
-            made = await harness.create_remote(kind, flat(kind, new), notify=False)
+            made = await harness.create_remote(kind, body_flat(kind, new), notify=False)
             gone = deployment.sync_of(deleted)["external_id"]
             await harness.delete_remote(kind, gone, notify=False)
             await deployment.quiet()
@@ -182,7 +177,8 @@ async def test_catch_up_delivers_what_no_notification_told(
         await deployment.assert_agree(kind, entity)
     assert await deployment.entity(kind, deleted["id"]) is None
     (imported,) = [e for e in await deployment.entities(kind) if e["id"] != changed["id"]]
-    assert {p: app_flat(kind, imported).get(p) for p in flat(kind, new)} == flat(kind, new)
+    sent = body_flat(kind, new)
+    assert {p: app_flat(kind, imported).get(p) for p in sent} == sent
 
 
 async def test_the_audit_repairs_drift_so_both_sides_agree(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.entities import KINDS
-from shared.fields import flatten
+from services.crud.entities import ENTITIES
 from shared.kinds import EntityKind
-from tests.providers.deployment import Deployment, app_flat
+from tests.providers.deployment import Deployment, app_flat, body_flat
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
@@ -22,7 +21,7 @@ async def test_an_api_create_makes_the_object_at_the_provider(
     entity = await deployment.create(kind, sample)
 
     assert entity["version"] == 1  # the provider's echo made no new version
-    sent = flatten(sample, [f for f in KINDS[kind].data.synced_fields if f in sample])
+    sent = body_flat(kind, sample)
     assert {p: app_flat(kind, entity).get(p) for p in sent} == sent
     await deployment.assert_agree(kind, entity)
 
@@ -31,7 +30,7 @@ async def test_an_api_update_reaches_the_provider(deployment: Deployment, kind: 
     entity = await deployment.create(kind, deployment.harness.sample(kind, 2))
     change = deployment.harness.change(kind, 2)
 
-    patched = await deployment.api.patch(f"{path(kind)}/{entity['id']}", json=change)
+    patched = await deployment.api.patch(f"{ENTITIES[kind].path}/{entity['id']}", json=change)
 
     assert patched.status_code == 200, patched.text
     entity = await deployment.until_synced(kind, entity["id"])
@@ -66,12 +65,7 @@ async def test_a_change_at_the_provider_reaches_the_app(
 
     await deployment.harness.edit_remote(kind, deployment.sync_of(entity)["external_id"], change)
 
-    async def arrived() -> dict | None:
-        found = await deployment.entity(kind, entity["id"])
-        held = found is not None and all(app_flat(kind, found)[p] == v for p, v in change.items())
-        return found if held and deployment.synced(found) else None
-
-    assert await eventually(arrived, 15, what="the change in the app")
+    await deployment.until_holds(kind, entity["id"], change)
     await deployment.quiet()
     entity_now = await deployment.entity(kind, entity["id"])
     assert entity_now is not None and entity_now["version"] == 2
@@ -91,9 +85,3 @@ async def test_a_delete_at_the_provider_reaches_the_app(
     assert await eventually(gone, 15, what="the entity gone in the app")
     await deployment.quiet()
     await deployment.assert_no_dead_letters()
-
-
-def path(kind: EntityKind) -> str:
-    from services.crud.entities import ENTITIES
-
-    return ENTITIES[kind].path
