@@ -70,7 +70,9 @@ async def deployment(
         "providers": (provider,),
         "metrics_port": 0,
     }
-    port = free_port()  # the provider sends its webhooks there before the gateway has started
+    # The fake is told where to send its webhooks before the gateway, which needs the
+    # provider's settings the fake's start makes, can start: the gateway's port is chosen now.
+    port = free_port()
     gateway_url = f"http://127.0.0.1:{port}"
     gateway_settings = GatewaySettings.model_validate(base)
     roles = Roles(own_database=False, inbound=True, sync_results=True)
