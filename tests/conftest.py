@@ -278,10 +278,12 @@ async def broker(test_vhost: str) -> AsyncIterator[Broker]:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette, http: HttpServiceSettings | None = None) -> AsyncIterator[str]:
-    """Run ``app`` as the services run (``server_config``) on a free loopback port; yield its
-    base URL. ``http``: the connection limits (defaults unless given)."""
-    config = server_config(app, "127.0.0.1", 0, http or HttpServiceSettings())
+async def serve(
+    app: Starlette, http: HttpServiceSettings | None = None, port: int = 0
+) -> AsyncIterator[str]:
+    """Run ``app`` as the services run (``server_config``) on a loopback port (``port``, else a
+    free one); yield its base URL. ``http``: the connection limits (defaults unless given)."""
+    config = server_config(app, "127.0.0.1", port, http or HttpServiceSettings())
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
 

@@ -87,6 +87,11 @@ class SalesforceFake:
         """A person's edit in Salesforce (queues an Outbound Message)."""
         return await self._write("PATCH", f"/contacts/{contact_id}", fields)
 
+    async def drift(self, contact_id: str, **fields: Any) -> dict[str, Any]:
+        """Change the Contact with no trace (no ``SystemModstamp``, no Outbound Message): only
+        the drift audit can find it."""
+        return await self._write("POST", f"/contacts/{contact_id}/drift", fields)
+
     async def delete(self, contact_id: str, notify: bool = True) -> None:
         """A person deletes the Contact; ``notify``: an Outbound Message with ``IsDeleted``
         true follows (an org's delete flow; plain workflow rules send none)."""

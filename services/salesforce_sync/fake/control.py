@@ -1,7 +1,8 @@
 """``/_fake/...``: the fake's own control routes (no Salesforce has them), for tests and demos.
 
 A human user's edits (as in Salesforce's UI: they queue Outbound Messages, by
-``HUMAN_USER_ID``), configuration, faults, API usage, the request log, token expiry, and the
+``HUMAN_USER_ID``), drift (values changed with no trace: no stamp, no Outbound Message),
+configuration, faults, API usage, the request log, token expiry, and the
 outbound queue (hold, release, settle, deliveries).
 """
 
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from services.salesforce_sync.fake.config import API_VERSION
 from services.salesforce_sync.fake.errors import ApiError
 from services.salesforce_sync.fake.faults import Fault
+from services.salesforce_sync.fake.fields import checked
 from services.salesforce_sync.fake.gate import org_of
 from services.salesforce_sync.fake.org import Org
 from services.salesforce_sync.fake.store import Contact
@@ -110,6 +112,21 @@ async def contact(request: Request) -> Response:
     return JSONResponse(_shown(org, found))
 
 
+async def drift(request: Request) -> Response:
+    """Change a Contact's values with no trace: ``SystemModstamp`` stays and no Outbound
+    Message is queued, so neither a webhook nor catch-up sees it (only the drift audit can)."""
+    org = org_of(request)
+    try:
+        found = org.contacts.get(request.path_params["contact_id"])
+        values = checked(await _json(request), org.config.external_id_field, creating=False)
+        if org.config.external_id_field in values:
+            return _bad("drift changes values, not the External ID")
+    except ApiError as error:
+        return error.response()
+    found.values.update(values)
+    return JSONResponse(_shown(org, found))
+
+
 async def faults(request: Request) -> Response:
     org = org_of(request)
     if request.method == "POST":
@@ -185,6 +202,7 @@ ROUTES = [
     Route("/_fake/config", config, methods=["GET", "POST"]),
     Route("/_fake/contacts", contacts, methods=["GET", "POST"]),
     Route("/_fake/contacts/{contact_id}", contact, methods=["GET", "PATCH", "DELETE"]),
+    Route("/_fake/contacts/{contact_id}/drift", drift, methods=["POST"]),
     Route("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/_fake/usage", usage, methods=["GET", "PUT"]),
     Route("/_fake/requests", requests, methods=["GET"]),
