@@ -1,0 +1,117 @@
+"""The Acme worker on the real database and broker: its account binding (``acme_accounts``,
+made by its own migration) and a customer synced end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from tortoise import connections
+
+from services.crud.settings import CrudSettings
+from services.migrate import all_model_modules
+from services.runtime.db import close_db, init_db
+from tests.conftest import TEST_RETRY_DELAYS_MS, truncate_all
+from tests.providers.acme.accounts import TABLE, OtherAccount, bound_accounts
+from tests.providers.acme.main import main
+from tests.providers.acme.server import RunningAcme, running_acme
+from tests.providers.acme.settings import AcmeSettings
+from tests.providers.acme.store import Contact
+from tests.waiting import ended, eventually
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
+
+TOKEN = "acme-worker-token"
+SECRET = "acme-webhook-secret"
+
+
+@pytest.fixture
+async def db(settings: CrudSettings) -> AsyncIterator[None]:
+    """Every model's table (the worker's among them), empty, as the stripe_sync tests have it."""
+    await init_db(settings.database_url.get_secret_value(), all_model_modules())
+    await truncate_all()
+    try:
+        yield
+    finally:
+        await close_db()
+
+
+@pytest.fixture
+async def unbound(db: None) -> None:
+    """No account bound: the table is the migration's, which the suite's truncation skips."""
+    await connections.get("default").execute_script(f"DELETE FROM {TABLE}")
+
+
+@pytest.fixture
+async def acme() -> AsyncIterator[RunningAcme]:
+    async with running_acme(TOKEN, SECRET) as running:
+        yield running
+
+
+def worker_settings(settings: CrudSettings, acme: RunningAcme) -> AcmeSettings:
+    return AcmeSettings(
+        database_url=settings.database_url,
+        amqp_url=settings.amqp_url,
+        retry_delays_ms=TEST_RETRY_DELAYS_MS,
+        providers=("acme",),
+        acme_api_url=acme.url,
+        acme_api_token=TOKEN,
+        acme_timeout_s=2.0,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_worker(settings: AcmeSettings) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(main(settings, own_database=False))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await ended(task, 30.0, "the Acme worker's shutdown")
+
+
+async def test_the_worker_binds_the_deployment_to_its_account_and_refuses_another(
+    settings: CrudSettings, unbound: None, broker: object, acme: RunningAcme
+) -> None:
+    ours = worker_settings(settings, acme)
+    async with running_worker(ours) as task:
+        await eventually(bound_accounts, what="the account bound")
+        assert not task.done()
+    assert await bound_accounts() == ["acct_acme_test"]
+    async with running_acme(TOKEN, SECRET, account_id="acct_other") as other:
+        with pytest.raises(OtherAccount) as refused:
+            await main(worker_settings(settings, other), own_database=False)
+    assert "acct_other" in str(refused.value) and "\n" not in str(refused.value)
+
+
+def by_twoway_id(acme: RunningAcme, local_id: str) -> Contact | None:
+    return next((c for c in acme.acme.store.contacts.values() if c.twoway_id == local_id), None)
+
+
+async def test_a_customer_made_in_the_app_is_created_changed_and_deleted_at_acme(
+    settings: CrudSettings, unbound: None, crud: httpx.AsyncClient, acme: RunningAcme
+) -> None:
+    async with running_worker(worker_settings(settings, acme)):
+        body = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+1 555 0100"}
+        customer = (await crud.post("/customers", json=body)).json()
+        contact = await eventually(lambda: by_twoway_id(acme, customer["id"]), what="the contact")
+        assert (contact.name, contact.email, contact.phone) == (
+            "Ada Lovelace",
+            "ada@example.com",
+            "+1 555 0100",
+        )
+        await crud.patch(f"/customers/{customer['id']}", json={"name": "Ada King"})
+        await eventually(lambda: contact.name == "Ada King", what="the new name at Acme")
+        await crud.delete(f"/customers/{customer['id']}", headers={"If-Match": "*"})
+        await eventually(lambda: contact.deleted, what="the contact deleted")
+    assert acme.acme.store.api_writes == 3
+
+
+async def test_migrate_applied_acmes_own_migration(db: None) -> None:
+    _, rows = await connections.get("default").execute_query(
+        "SELECT name FROM tortoise_migrations WHERE app = 'acme'"
+    )
+    assert [r["name"] for r in rows] == ["0001_acme_accounts"]
