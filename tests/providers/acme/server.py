@@ -102,7 +102,7 @@ class Acme:
         headers = {"Acme-Signature": signature, "Content-Type": "application/json"}
         try:
             response = await http.post(self.webhook_url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             log.info("acme webhook not delivered", extra={"error": type(exc).__name__})
             return False
         return response.is_success
