@@ -18,7 +18,7 @@ from tests.providers.acme.main import main
 from tests.providers.acme.server import RunningAcme, running_acme
 from tests.providers.acme.settings import AcmeSettings
 from tests.providers.acme.store import Contact
-from tests.waiting import ended
+from tests.waiting import ended, eventually
 
 TOKEN = "acme-worker-token"
 SECRET = "acme-webhook-secret"
@@ -71,3 +71,12 @@ async def running_worker(settings: AcmeSettings) -> AsyncIterator[asyncio.Task[N
 
 def by_twoway_id(acme: RunningAcme, local_id: str) -> Contact | None:
     return next((c for c in acme.acme.store.contacts.values() if c.twoway_id == local_id), None)
+
+
+async def contact_of(acme: RunningAcme, local_id: str) -> Contact:
+    """The contact the worker made for ``local_id``, once it is there."""
+    found: Contact | None = await eventually(
+        lambda: by_twoway_id(acme, local_id), what=f"the contact of {local_id}"
+    )
+    assert found is not None
+    return found

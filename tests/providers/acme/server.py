@@ -229,12 +229,12 @@ async def person_contact(request: Request, acme: Acme) -> Response:
         return error(404, "not_found", "deleted")
     body = await request.json() if request.method == "PATCH" else {}
     notify = _notify(request, body)
+    change: Change | None
     if request.method == "DELETE":
         change = acme.store.delete(found, PERSON)
     else:
         change = acme.store.edit(found, body, PERSON)
-    assert change is not None
-    if notify:
+    if notify and change is not None:
         acme.notify(change)
     return JSONResponse(found.snapshot())
 

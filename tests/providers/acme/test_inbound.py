@@ -14,7 +14,7 @@ from services.runtime.settings import ProviderSettings
 from services.webhook_gateway.settings import GatewaySettings
 from shared.kinds import Provider
 from tests.conftest import TEST_RETRY_DELAYS_MS, crud_with
-from tests.providers.acme.conftest import SECRET, by_twoway_id, running_worker, worker_settings
+from tests.providers.acme.conftest import SECRET, contact_of, running_worker, worker_settings
 from tests.providers.acme.names import ACME
 from tests.providers.acme.server import RunningAcme
 from tests.providers.acme.settings import AcmeSettings
@@ -55,7 +55,7 @@ async def test_a_persons_edit_at_acme_reaches_the_app_and_is_not_sent_back(
     async with running_worker(worker_settings(settings, acme)):
         body = {"name": "Ada Lovelace", "email": "ada@example.com"}
         customer = (await crud_both.post("/customers", json=body)).json()
-        contact = await eventually(lambda: by_twoway_id(acme, customer["id"]), what="the contact")
+        contact = await contact_of(acme, customer["id"])
         async with httpx.AsyncClient(base_url=f"{acme.url}/_admin") as admin:
             await admin.patch(f"/contacts/{contact.id}", json={"phone": "+1 555 0199"})
 
