@@ -43,9 +43,12 @@ from shared.kinds import Provider
 from shared.topology import EVENTS_EXCHANGE, UNROUTED_QUEUE
 from tests.fakes.salesforce_fake import SalesforceFake
 from tests.fakes.stripe_fake import FakeStripe
+from tests.providers.harness import register_test_provider
 from tests.scrape import free_port
 from tests.servers import MARIADB, RABBITMQ, require
 from tests.waiting import ended, eventually
+
+register_test_provider("tests.providers.acme")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -1,0 +1,3 @@
+"""The Acme worker's own tables' schema history."""
+
+APP = "acme"
