@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kinds import EntityKind, Provider
 from shared.registry import Registry
-from shared.topology import WorkQueue, work_queues
+from shared.topology import WorkQueue, provider_queue, work_queues
 
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
@@ -106,8 +106,7 @@ class ProviderPlugin:
 
     @property
     def queue(self) -> WorkQueue:
-        (queue, *_) = work_queues([self.name])
-        return queue
+        return provider_queue(self.name)
 
 
 def main_worker(module: str) -> Callable[[Any, WorkerRun], Awaitable[None]]:
