@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.mariadb, pytest.mark.rabbitmq]
     ],
 )
 async def test_a_worker_serves_metrics_and_stops_on_sigterm(
-    settings: CrudSettings, broker: Broker, argv: list[str]
+    settings: CrudSettings, broker: Broker, argv: list[str], tmp_path: Path
 ) -> None:
     port = free_port()
     env = {
@@ -39,13 +40,18 @@ async def test_a_worker_serves_metrics_and_stops_on_sigterm(
         "TWOWAY_METRICS_PORT": str(port),
         "STRIPE_API_KEY": "sk_test_twoway_cli",
         "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called: no event is published
+        "PYTHONFAULTHANDLER": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", *argv],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # A file, not a pipe: a pipe nobody reads until the end blocks a process that logs more
+    # than its buffer holds.
+    log = tmp_path / "stderr.log"
+    with log.open("w") as err:  # the child holds its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *argv],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
 
@@ -53,17 +59,23 @@ async def test_a_worker_serves_metrics_and_stops_on_sigterm(
                 return await answering(client) or proc.poll() is not None
 
             await eventually(up_or_gone, timeout=20, interval=0.1, what="/metrics up or exited")
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert proc.poll() is None, log.read_text()[-4000:]
             text = await scrape(client)
             assert "# TYPE twoway_messages_consumed_total counter" in text
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(proc.wait, 20) == 0
+        try:
+            code = await asyncio.to_thread(proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            await asyncio.to_thread(proc.wait, 10)
+            raise AssertionError(
+                f"running 20 s after SIGTERM:\n{log.read_text()[-6000:]}"
+            ) from None
+        assert code == 0, log.read_text()[-4000:]
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 @pytest.mark.parametrize(

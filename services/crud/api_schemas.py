@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.crud.ids import ID_PATTERN
 from services.crud.validators import omitted_if_null
-from shared.kinds import Provider
+from services.runtime.providers import RegisteredProvider
 
 SyncState = Literal["pending", "synced", "failed"]
 
@@ -66,7 +66,7 @@ class ListQuery(BaseModel):
         description="only the entities in this sync state at `provider`",
         json_schema_extra=omitted_if_null,
     )
-    provider: Provider | None = Field(
+    provider: RegisteredProvider | None = Field(
         default=None,
         description="the provider `sync_status` is about (default: the first provider of the "
         "deployment that syncs this kind)",

@@ -57,9 +57,10 @@ class CrudSettings(HttpServiceSettings):
         window, provider = max(windows, default=(timedelta(0), ""))
         floor = window.total_seconds() / 3600
         if self.inbox_retention_hours <= floor:
+            span = f"{floor / 24:g} days" if floor % 24 == 0 else f"{floor:g} hours"
             raise ValueError(
                 f"TWOWAY_INBOX_RETENTION_HOURS must exceed {floor:g} hours: {provider} "
-                f"redelivers a webhook for up to {floor:g} hours, and a redelivery whose inbox "
-                "row is gone could be applied again"
+                f"redelivers a webhook for up to {span}, and a redelivery whose inbox row is "
+                "gone could be applied again"
             )
         return self

@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator
 
 from shared.kinds import EntityKind, Provider
 from shared.registry import Registry
@@ -170,6 +172,16 @@ def providers_of(
         for p in plugins().values()
         if kind in p.kinds and (chosen is None or p.name in chosen)
     )
+
+
+def _registered(name: Provider) -> Provider:
+    if name not in plugins():
+        raise ValueError(f"unknown provider {name.value!r} (known: {', '.join(provider_names())})")
+    return name
+
+
+RegisteredProvider = Annotated[Provider, AfterValidator(_registered)]
+"""A provider name that must be a registered provider's (requests' filters, settings)."""
 
 
 def all_work_queues() -> tuple[WorkQueue, ...]:

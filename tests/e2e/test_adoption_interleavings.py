@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from services.crud.customers.models import Customer
+from services.crud.inbound.models import InboxEntry
+from services.crud.outbox.models import OutboxEvent
 from services.crud.settings import CrudSettings
 from services.runtime.links.models import ExternalLink
 from services.stripe_sync.settings import StripeSettings
@@ -110,7 +112,10 @@ async def test_no_interleaving_makes_a_duplicate_or_a_double_link(
         provider="stripe", entity="customer", deleted=False, external_id__isnull=False
     )
     by_entity = {str(link.entity_id): str(link.external_id) for link in links}
-    assert sorted(by_entity) == sorted(c.id for c in ours), "every local customer linked"
+    assert sorted(by_entity) == sorted(c.id for c in ours), (
+        "every local customer linked, and only those",
+        await history(set(by_entity) ^ {c.id for c in ours}),
+    )
     assert len(set(by_entity.values())) == len(by_entity), "a Stripe customer linked twice"
     for customer in theirs:
         local = customer["metadata"].get("twoway_id")
@@ -119,3 +124,17 @@ async def test_no_interleaving_makes_a_duplicate_or_a_double_link(
     if link_by_email:
         emails = Counter(c["email"] for c in theirs)
         assert max(emails.values()) == 1, emails
+
+
+async def history(entity_ids: set[str]) -> dict[str, object]:
+    """What the database says of these entities: their links, outbox events and inbox rows."""
+    found: dict[str, object] = {}
+    for entity_id in entity_ids:
+        found[entity_id] = {
+            "links": await ExternalLink.filter(entity_id=entity_id).values(),
+            "outbox": await OutboxEvent.filter(entity_id=entity_id).values_list(
+                "routing_key", "created_at", "payload"
+            ),
+            "inbox": await InboxEntry.filter(entity_id=entity_id).values(),
+        }
+    return found

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, JsonValue
 
+from services.runtime.providers import RegisteredProvider
 from shared.kinds import EntityKind, Provider
 
 
@@ -28,7 +29,7 @@ class ConflictQuery(BaseModel):
 
     entity: EntityKind | None = Field(default=None, description="only this entity kind")
     entity_id: str | None = Field(default=None, max_length=64, description="only this entity")
-    provider: Provider | None = Field(default=None, description="only with this provider")
+    provider: RegisteredProvider | None = Field(default=None, description="only with this provider")
     since: IsoTime | None = Field(
         default=None, description="resolved at or after (ISO 8601, with its offset or Z)"
     )
