@@ -47,7 +47,8 @@ async def api(
 
 
 @pytest.fixture
-async def workers(sync_settings: StripeSettings) -> AsyncIterator[Workers]:
+async def workers(sync_settings: StripeSettings, broker: Broker) -> AsyncIterator[Workers]:
+    """Stopped before the broker fixture's end, which waits for their consumers to be gone."""
     pool = Workers(sync_settings)
     try:
         yield pool
