@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.runtime.amqp_url import check_url
 from services.runtime.logging import LogFormat
+from services.runtime.providers import RegisteredProvider
 from shared.kinds import Provider
 from shared.topology import DEFAULT_RETRY_DELAYS_MS, WorkQueue, work_queues
 
@@ -101,7 +102,7 @@ class ServiceSettings(BaseSettings):
     )
     """``json`` (one object per line), ``text`` (for a person), or ``auto`` (text on a
     terminal); ``twoway dev`` defaults to ``auto``."""
-    providers: Annotated[tuple[Provider, ...], NoDecode] = Field(
+    providers: Annotated[tuple[RegisteredProvider, ...], NoDecode] = Field(
         default_factory=_default_providers, validation_alias=AliasChoices("TWOWAY_PROVIDERS")
     )
     """The providers this deployment syncs with (``stripe,salesforce``): every service declares
@@ -123,13 +124,7 @@ class ServiceSettings(BaseSettings):
 
     @field_validator("providers")
     @classmethod
-    def _registered(cls, value: tuple[Provider, ...]) -> tuple[Provider, ...]:
-        from services.runtime.providers import provider_names
-
-        known = provider_names()
-        unknown = [p for p in value if p not in known]
-        if unknown:
-            raise ValueError(f"unknown provider {unknown[0]!r} (known: {', '.join(known)})")
+    def _once_each(cls, value: tuple[Provider, ...]) -> tuple[Provider, ...]:
         return tuple(dict.fromkeys(value))
 
     def work_queues(self) -> tuple[WorkQueue, ...]:
