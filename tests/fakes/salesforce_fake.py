@@ -46,7 +46,8 @@ class SalesforceFake:
         **more: Any,
     ) -> dict[str, Any]:
         """Set what is given (``more``: ``external_id_unique``, ``org_id``,
-        ``external_id_field``, ``retry_initial_s``, ``retry_max_s``, ``outbound_timeout_s``)."""
+        ``external_id_field``, ``retry_initial_s``, ``retry_max_s``, ``outbound_timeout_s``,
+        ``clock_ahead_s``)."""
         changes = {"outbound_url": outbound_url, "allocation": allocation}
         body = {k: v for k, v in changes.items() if v is not None} | more
         config: dict[str, Any] = (await self._call("POST", "/config", json=body)).json()

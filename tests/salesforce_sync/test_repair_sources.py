@@ -86,9 +86,25 @@ async def test_changes_after_the_cursor_come_oldest_first_deletes_included(
     assert upsert.data["phone"] == "+1 555 0100" and upsert.data["name"] == "Ada Lovelace"
     assert upsert.provider_event_id.startswith(f"changes:{ada['Id']}:")
     assert page.cursor is not None and page.cursor != cursor
-    assert page.cursor_at is not None and page.cursor_at >= delete.occurred_at  # read time
+    assert page.cursor_at is not None and page.cursor_at >= delete.occurred_at  # not behind
     again = await source.since(page.cursor)
     assert (again.commands, again.cursor, again.more) == ([], page.cursor, False)
+
+
+async def test_an_org_clock_ahead_of_ours_never_puts_the_position_behind_a_change_read(
+    client: SalesforceClient, salesforce_fake: SalesforceFake
+) -> None:
+    # Salesforce stamps changes with its own clock; the read time is ours.
+    await salesforce_fake.configure(clock_ahead_s=60)
+    source = SalesforceChanges(client)
+    start = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    made = await salesforce_fake.create(LastName="Ahead")
+
+    page = await source.since(f"{start}|")
+
+    assert [c.external_id for c in page.commands] == [made["Id"]] and not page.more
+    assert page.cursor_at is not None and page.cursor_at >= page.commands[0].occurred_at
+    assert page.cursor_at - datetime.now(UTC) > timedelta(seconds=50)  # the org's time, not ours
 
 
 async def test_many_changes_come_in_pages_and_a_bad_cursor_is_expired(

@@ -83,7 +83,8 @@ class CatchUp:
         cursor, cursor_at = state.cursor, state.cursor_at
         now = datetime.now(UTC)
         if cursor_at is not None:
-            CATCHUP_REACHED_BACK.labels(self.provider).set((now - cursor_at).total_seconds())
+            behind = max(0.0, (now - cursor_at).total_seconds())  # the provider's clock may lead
+            CATCHUP_REACHED_BACK.labels(self.provider).set(behind)
             if now - cursor_at > self.events.retention:
                 return await self._gap(cursor, "older than the provider keeps events")
         handed = 0

@@ -30,6 +30,8 @@ class FakeConfig:
     retry_initial_s: float = 0.1
     retry_max_s: float = 1.0
     outbound_timeout_s: float = 10.0
+    clock_ahead_s: float = 0.0
+    """How far the org's clock (its stamps) runs ahead of this machine's; negative: behind."""
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
     integration_user_id: str = INTEGRATION_USER_ID
@@ -46,6 +48,7 @@ class FakeConfig:
             "retry_initial_s": self.retry_initial_s,
             "retry_max_s": self.retry_max_s,
             "outbound_timeout_s": self.outbound_timeout_s,
+            "clock_ahead_s": self.clock_ahead_s,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "integration_user_id": self.integration_user_id,

@@ -32,6 +32,7 @@ _CONFIGURABLE = {
     "retry_initial_s": (int, float),
     "retry_max_s": (int, float),
     "outbound_timeout_s": (int, float),
+    "clock_ahead_s": (int, float),
 }
 _CUSTOM_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*__c$")
 

@@ -50,7 +50,7 @@ class Contact:
 class ContactStore:
     def __init__(self, config: FakeConfig) -> None:
         self.config = config
-        self.clock = Clock()
+        self.clock = Clock(lambda: config.clock_ahead_s)
         self.records: dict[str, Contact] = {}
 
     def clear(self) -> None:

@@ -19,8 +19,8 @@ names) are skipped, as the gateway skips their Outbound Messages.
 
 Deleted records stay in the Recycle Bin for about 15 days: a cursor older than that may have
 missed deletes (``retention``), and the job says to run reconcile. A pass that reached the
-newest change is caught up to the time of its read, so a quiet org is no reason to think
-changes were lost.
+newest change is caught up to the time of its read (or to that change, if the org's clock is
+ahead of ours), so a quiet org is no reason to think changes were lost.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class SalesforceChanges:
             return EventPage([], cursor, read_at, False)
         last = records[-1]
         last_at = stamp(last.get("SystemModstamp"))
-        return EventPage(
-            commands, cursor_of(last_at, str(last["Id"])), last_at if more else read_at, more
-        )
+        # Caught up: to the read's time, or to the newest change read if the org's clock runs
+        # ahead of ours (its stamps are its own time, the read time is ours).
+        position = last_at if more else max(read_at, last_at)
+        return EventPage(commands, cursor_of(last_at, str(last["Id"])), position, more)
