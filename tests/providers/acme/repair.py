@@ -115,9 +115,10 @@ class AcmeChanges:
                 )
         more = body["next"] is not None
         last = entries[-1]
-        return EventPage(
-            commands, str(last["cursor"]), stamp(last["time"]) if more else read_at, more
-        )
+        last_at = stamp(last["time"])
+        # Caught up to the read, never behind a change read (Acme's clock is its own).
+        position = last_at if more else max(read_at, last_at)
+        return EventPage(commands, str(last["cursor"]), position, more)
 
 
 @contextlib.asynccontextmanager
