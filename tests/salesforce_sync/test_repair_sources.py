@@ -105,6 +105,8 @@ async def test_an_org_clock_ahead_of_ours_never_puts_the_position_behind_a_chang
     assert [c.external_id for c in page.commands] == [made["Id"]] and not page.more
     assert page.cursor_at is not None and page.cursor_at >= page.commands[0].occurred_at
     assert page.cursor_at - datetime.now(UTC) > timedelta(seconds=50)  # the org's time, not ours
+    again = await source.since(page.cursor)  # nothing new: the position does not fall back
+    assert again.commands == [] and again.cursor_at == page.cursor_at
 
 
 async def test_many_changes_come_in_pages_and_a_bad_cursor_is_expired(

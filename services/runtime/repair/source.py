@@ -73,6 +73,13 @@ class EventPage:
     more: bool
 
 
+def position_of(read_at: datetime, last_at: datetime, more: bool) -> datetime:
+    """Where a page of changes leaves the catch-up: at its last change while more follow; once
+    it reached the newest, at the time of the read (twoway's clock), or at the last change it
+    knows of if the provider's clock leads ours: never behind a change read."""
+    return last_at if more else max(read_at, last_at)
+
+
 class CursorExpired(Exception):
     """The provider no longer has the event a cursor names (older than its retention)."""
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from services.runtime.repair.source import Command, CursorExpired, EventPage
+from services.runtime.repair.source import Command, CursorExpired, EventPage, position_of
 from services.salesforce_sync.names import SALESFORCE
 from services.salesforce_sync.normalize import MalformedRecord, command_of, stamp
 from services.salesforce_sync.repair import soql
@@ -105,11 +105,10 @@ class SalesforceChanges:
                     "record skipped", extra={"external_id": record.get("Id"), "error": str(exc)}
                 )
         more = len(records) == PAGE_SIZE
-        if not records:
-            return EventPage([], cursor, read_at, False)
+        if not records:  # the cursor's change is still the newest
+            return EventPage([], cursor, position_of(read_at, at, False), False)
         last = records[-1]
-        last_at = stamp(last.get("SystemModstamp"))
-        # Caught up: to the read's time, or to the newest change read if the org's clock runs
-        # ahead of ours (its stamps are its own time, the read time is ours).
-        position = last_at if more else max(read_at, last_at)
-        return EventPage(commands, cursor_of(last_at, str(last["Id"])), position, more)
+        last_at = stamp(last.get("SystemModstamp"))  # the org's clock; the read time is ours
+        return EventPage(
+            commands, cursor_of(last_at, str(last["Id"])), position_of(read_at, last_at, more), more
+        )

@@ -25,6 +25,7 @@ from services.runtime.repair.source import (
     Observed,
     Page,
     Sources,
+    position_of,
 )
 from shared.commands import Upsert
 from shared.kinds import EntityKind
@@ -115,9 +116,7 @@ class AcmeChanges:
                 )
         more = body["next"] is not None
         last = entries[-1]
-        last_at = stamp(last["time"])
-        # Caught up to the read, never behind a change read (Acme's clock is its own).
-        position = last_at if more else max(read_at, last_at)
+        position = position_of(read_at, stamp(last["time"]), more)  # Acme's clock is its own
         return EventPage(commands, str(last["cursor"]), position, more)
 
 
